@@ -1,0 +1,312 @@
+/**
+ * Training kernels for the wasm backend. tfjs-backend-wasm 4.22 has no
+ * Conv2DBackpropFilter (so no conv weight can be trained) and its
+ * Conv2DBackpropInput is a scalar loop ~11x slower than the forward conv.
+ * Both are rebuilt here from the backend's own XNNPACK kernels (Conv2D and
+ * un-transposed, unbatched BatchMatMul, the only fast matmul path), called
+ * directly on TensorInfos; every intermediate is freed before returning so
+ * the wasm heap does not grow across steps.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+
+import { BackendError } from '../util/errors';
+
+type Info = tf.TensorInfo;
+type Attrs = Record<string, unknown>;
+
+/**
+ * Output pixels per filter-grad matmul. It bounds the patches buffer (taps
+ * times the input otherwise); 1024..16384 time the same within noise
+ * (bench/kernels.ts layers, batch 2, 96x288).
+ */
+const FILTER_GRAD_CHUNK = 4096;
+
+/**
+ * Runs wasm kernels on TensorInfos and owns what they return, so a kernel
+ * built from several can free all of its intermediates in one place.
+ */
+class KernelScope {
+  private readonly owned = new Set<Info>();
+  private readonly views = new Set<Info>();
+
+  constructor(readonly backend: BackendWasm, private readonly kernels: Map<string, tf.KernelFunc>) {}
+
+  run(name: string, inputs: tf.NamedTensorInfoMap | Info[], attrs: Attrs = {}): Info {
+    const kernelFunc = this.kernels.get(name);
+    if (kernelFunc === undefined) throw new BackendError(`wasm kernel '${name}' was not captured; call registerWasmTrainingKernels() after setBackend('wasm')`);
+    const out = kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: this.backend, attrs: attrs as tf.NamedAttrMap }) as Info;
+    this.owned.add(out);
+    return out;
+  }
+
+  reshape(x: Info, shape: number[]): Info {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  /** A new float32 tensor that JS fills through `heap`. */
+  alloc(shape: number[]): Info {
+    const out = this.backend.makeOutput(shape, 'float32');
+    this.owned.add(out);
+    return out;
+  }
+
+  /**
+   * A tensor over elements [offset, offset + size(shape)) of `parent`,
+   * without a copy. wasm's own Slice copies its whole input first.
+   */
+  view(parent: Info, offset: number, shape: number[]): Info {
+    const base = this.backend.getMemoryOffset(parent.dataId);
+    const out = this.backend.makeOutput(shape, 'float32', base + 4 * offset);
+    this.views.add(out);
+    return out;
+  }
+
+  /** Current float32 contents; invalid after the next allocation, which may grow the heap. */
+  heap(t: Info): Float32Array {
+    return this.backend.typedArrayFromHeap(t) as Float32Array;
+  }
+
+  /** Frees `t` now (large intermediates inside a loop). */
+  free(t: Info): void {
+    if (this.owned.delete(t)) this.backend.disposeData(t.dataId);
+    if (this.views.delete(t)) this.releaseView(t);
+  }
+
+  /** Frees everything this scope made except `result`, which the caller returns to the engine. */
+  finish(result: Info): Info {
+    this.owned.delete(result);
+    this.abandon();
+    return result;
+  }
+
+  /** Frees everything (error path). */
+  abandon(): void {
+    for (const t of this.owned) this.backend.disposeData(t.dataId);
+    for (const v of this.views) this.releaseView(v);
+    this.owned.clear();
+    this.views.clear();
+  }
+
+  /** Unregisters a view (and XNNPACK operators cached on it) without freeing its parent's memory. */
+  private releaseView(v: Info): void {
+    this.backend.wasm.tfjs.disposeData(this.backend.dataIdMap.get(v.dataId)!.id);
+    this.backend.dataIdMap.delete(v.dataId);
+  }
+}
+
+function withScope<T extends Info | null>(backend: BackendWasm, kernels: Map<string, tf.KernelFunc>, body: (s: KernelScope) => T): T {
+  const scope = new KernelScope(backend, kernels);
+  try {
+    const result = body(scope);
+    if (result === null) {
+      scope.abandon();
+      return result;
+    }
+    return scope.finish(result) as T;
+  } catch (e) {
+    scope.abandon();
+    throw e;
+  }
+}
+
+function pair(v: unknown, fallback: number): [number, number] {
+  if (v == null) return [fallback, fallback];
+  if (typeof v === 'number') return [v, v];
+  const a = v as number[];
+  return [a[0], a[1]];
+}
+
+function checkNhwc(kernel: string, dataFormat: unknown): void {
+  if (dataFormat !== undefined && dataFormat !== 'NHWC') {
+    throw new BackendError(`${kernel} on wasm supports dataFormat 'NHWC' only; got '${String(dataFormat)}'; transpose the input to NHWC`);
+  }
+}
+
+/**
+ * dW[kh, kw, ci, co] = sum over (b, oh, ow) of
+ *   x[b, oh*sh - top + kh*dh, ow*sw - left + kw*dw, ci] * dy[b, oh, ow, co],
+ * i.e. patches^T [taps*ci, P] x dy [P, co] with P = B*OH*OW. The patches are
+ * gathered channels-first straight into the matmul's left operand (one
+ * contiguous row copy per tap, channel and output row), dy is used in place
+ * as the right operand, and P is cut into chunks (FILTER_GRAD_CHUNK) whose
+ * partial products are added. Any stride, dilation and padding.
+ */
+function conv2dBackpropFilter(s: KernelScope, x: Info, dy: Info, attrs: Attrs): Info {
+  checkNhwc('Conv2DBackpropFilter', attrs.dataFormat);
+  const filterShape = attrs.filterShape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filterShape, attrs.strides as [number, number],
+    pair(attrs.dilations, 1), attrs.pad as 'same', attrs.dimRoundingMode as 'round' | undefined);
+  const { batchSize, inHeight, inWidth, inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow,
+    filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw,
+    dilationHeight: dh, dilationWidth: dw } = info;
+  const { top, left } = info.padInfo;
+  if (dy.shape[0] !== batchSize || dy.shape[1] !== oh || dy.shape[2] !== ow || dy.shape[3] !== co) {
+    throw new BackendError(`Conv2DBackpropFilter: dy ${dy.shape.join('x')} does not match the conv output ${batchSize}x${oh}x${ow}x${co}`);
+  }
+
+  // Pad so that every tap's window lies inside xp; rows/cols past the last window are never read.
+  const hp = Math.max(inHeight + top, (oh - 1) * sh + (kh - 1) * dh + 1);
+  const wp = Math.max(inWidth + left, (ow - 1) * sw + (kw - 1) * dw + 1);
+  const xp = hp === inHeight && wp === inWidth ? x : s.run('PadV2', { x },
+    { paddings: [[0, 0], [top, hp - inHeight - top], [left, wp - inWidth - left], [0, 0]], constantValue: 0 });
+  const xT = s.run('Transpose', { x: xp }, { perm: [3, 0, 1, 2] }); // [ci, B, hp, wp]
+  if (xp !== x) s.free(xp);
+
+  const taps = kh * kw;
+  const rowsTotal = batchSize * oh; // output rows over the batch: dy is [rowsTotal * ow, co]
+  const rowsPerChunk = Math.max(1, Math.floor(FILTER_GRAD_CHUNK / ow));
+  let sum: Info | null = null;
+  for (let g0 = 0; g0 < rowsTotal; g0 += rowsPerChunk) {
+    const rows = Math.min(rowsPerChunk, rowsTotal - g0);
+    const p = rows * ow;
+    const patches = s.alloc([1, taps * ci, p]);
+    const dst = s.heap(patches);
+    const src = s.heap(xT);
+    for (let i = 0; i < kh; i++) {
+      for (let j = 0; j < kw; j++) {
+        for (let c = 0; c < ci; c++) {
+          let d = ((i * kw + j) * ci + c) * p;
+          for (let g = g0; g < g0 + rows; g++) {
+            const b = Math.floor(g / oh);
+            const rowStart = ((c * batchSize + b) * hp + (g - b * oh) * sh + i * dh) * wp + j * dw;
+            if (sw === 1) {
+              dst.set(src.subarray(rowStart, rowStart + ow), d);
+              d += ow;
+            } else {
+              for (let k = 0; k < ow; k++) dst[d++] = src[rowStart + k * sw];
+            }
+          }
+        }
+      }
+    }
+    const dyChunk = s.view(dy, g0 * ow * co, [1, p, co]);
+    const partial = s.run('BatchMatMul', { a: patches, b: dyChunk }, { transposeA: false, transposeB: false });
+    s.free(dyChunk);
+    s.free(patches);
+    if (sum === null) {
+      sum = partial;
+    } else {
+      const next = s.run('Add', { a: sum, b: partial });
+      s.free(sum);
+      s.free(partial);
+      sum = next;
+    }
+  }
+  return s.reshape(sum!, [kh, kw, ci, co]);
+}
+
+/**
+ * dx of a conv (= the forward of a transposed conv) as one forward Conv2D.
+ * With u = ih + top = q*s + r, dx[ih] = sum_j dy[q - j] * W[j*s + r]: for each
+ * phase r it is a stride-1 correlation of dy with a ceil(K/s)-tap sub-filter,
+ * flipped and with in/out channels swapped. All s*s phases go into the output
+ * channels of one conv, and a reshape/transpose interleaves them back
+ * (sub-pixel convolution), so no multiply is spent on inserted zeros. Stride
+ * 1 is the same formula with one phase. Returns null for paddings it does not
+ * cover (a pad of K or more), which the caller sends to tfjs's kernel.
+ */
+function conv2dBackpropInput(s: KernelScope, dy: Info, filter: Info, attrs: Attrs): Info | null {
+  const inputShape = attrs.inputShape as [number, number, number, number];
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape, filter.shape as [number, number, number, number], attrs.strides as [number, number],
+    1, attrs.pad as 'same', attrs.dimRoundingMode as 'round' | undefined);
+  const { batchSize, inHeight, inWidth, inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow,
+    filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  const jh = Math.ceil(kh / sh);
+  const jw = Math.ceil(kw / sw);
+  // The conv computes phase rows q0..qEnd-1 only: q0 = the first that reaches ih >= 0.
+  const q0h = Math.floor(top / sh);
+  const q0w = Math.floor(left / sw);
+  const zh = Math.ceil((inHeight + top) / sh) - q0h;
+  const zw = Math.ceil((inWidth + left) / sw) - q0w;
+  const pads = [jh - 1 - q0h, zh - oh + q0h, jw - 1 - q0w, zw - ow + q0w];
+  if (pads.some((v) => v < 0)) return null;
+
+  const f = s.alloc([jh, jw, co, sh * sw * ci]);
+  subPixelFilter(s.heap(filter), s.heap(f), kh, kw, sh, sw, ci, co);
+  const z = s.run('Conv2D', { x: dy, filter: f }, {
+    strides: [1, 1], dilations: [1, 1], dataFormat: 'NHWC',
+    pad: [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]],
+  }); // [B, zh, zw, sh*sw*ci]
+  s.free(f);
+
+  let full = z; // [B, zh*sh, zw*sw, ci]
+  if (sh * sw > 1) {
+    const zRows = s.reshape(z, [batchSize * zh, zw, sh, sw * ci]);
+    const interleaved = s.run('Transpose', { x: zRows }, { perm: [0, 2, 1, 3] });
+    full = s.reshape(interleaved, [batchSize, zh * sh, zw * sw, ci]);
+  }
+  const offH = top - q0h * sh;
+  const offW = left - q0w * sw;
+  if (offH === 0 && offW === 0 && zh * sh === inHeight && zw * sw === inWidth) return full;
+  return s.run('Slice', { x: full }, { begin: [0, offH, offW, 0], size: [batchSize, inHeight, inWidth, ci] });
+}
+
+/** F[a, b, o, (rh, rw, i)] = W[(jh-1-a)*sh + rh, (jw-1-b)*sw + rw, i, o], zero past the kernel. */
+function subPixelFilter(w: Float32Array, f: Float32Array, kh: number, kw: number,
+  sh: number, sw: number, ci: number, co: number): void {
+  const jh = Math.ceil(kh / sh);
+  const jw = Math.ceil(kw / sw);
+  const phases = sh * sw * ci;
+  f.fill(0);
+  for (let y = 0; y < kh; y++) {
+    const a = jh - 1 - Math.floor(y / sh);
+    for (let x = 0; x < kw; x++) {
+      const b = jw - 1 - Math.floor(x / sw);
+      const src = (y * kw + x) * ci * co;
+      const phase = ((y % sh) * sw + (x % sw)) * ci;
+      // Writes run along i (contiguous in F); reads stride by co.
+      for (let o = 0; o < co; o++) {
+        const dst = ((a * jw + b) * co + o) * phases + phase;
+        for (let i = 0; i < ci; i++) f[dst + i] = w[src + i * co + o];
+      }
+    }
+  }
+}
+
+const CAPTURED = ['Conv2D', 'BatchMatMul', 'Transpose', 'Slice', 'PadV2', 'Reshape', 'Add'];
+
+let registered = false;
+
+/**
+ * Registers Conv2DBackpropFilter and a fast Conv2DBackpropInput for 'wasm'.
+ * Call after `await tf.setBackend('wasm')`; later calls do nothing.
+ */
+export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  const kernels = new Map<string, tf.KernelFunc>();
+  for (const name of CAPTURED) {
+    const k = tf.getKernel(name, 'wasm');
+    if (k === undefined) throw new BackendError(`wasm kernel '${name}' is not registered; import '@tensorflow/tfjs-backend-wasm' before registering training kernels`);
+    kernels.set(name, k.kernelFunc);
+  }
+  const original = tf.getKernel('Conv2DBackpropInput', 'wasm');
+  if (original === undefined) throw new BackendError(`wasm kernel 'Conv2DBackpropInput' is not registered; import '@tensorflow/tfjs-backend-wasm' first`);
+
+  tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropInput',
+    backendName: 'wasm',
+    // The original's setupFunc binds its C++ entry point, still needed for the NCHW fallback.
+    setupFunc: original.setupFunc,
+    kernelFunc: ({ inputs, backend, attrs = {} }) => {
+      if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') {
+        return original.kernelFunc({ inputs, backend, attrs });
+      }
+      const fast = withScope(backend as BackendWasm, kernels,
+        (s) => conv2dBackpropInput(s, inputs.dy!, inputs.filter!, attrs));
+      return fast ?? original.kernelFunc({ inputs, backend, attrs });
+    },
+  });
+  if (tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
+  tf.registerKernel({
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs = {} }) =>
+      withScope(backend as BackendWasm, kernels, (s) => conv2dBackpropFilter(s, inputs.x!, inputs.dy!, attrs)),
+  });
+  registered = true;
+}

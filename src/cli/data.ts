@@ -1,0 +1,104 @@
+import type { Command } from 'commander';
+import { ConfigError } from '../util/errors';
+import {
+  checkDataset, DATASET_NAMES, type DatasetName, downloadKittiRoad, downsizeCityscapes, formatCheckReport,
+  importKittiRoad, type OpenDatasetOptions, synthesizeRoadSet,
+} from '../data';
+
+/** `fcn data …`: thin wrappers over src/data, each calling the function a notebook would call. */
+
+function datasetName(value: string): DatasetName {
+  if (!(DATASET_NAMES as readonly string[]).includes(value)) {
+    throw new ConfigError(`--dataset ${value} is not one of ${DATASET_NAMES.join(', ')}`);
+  }
+  return value as DatasetName;
+}
+
+function positiveInt(flag: string) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${flag} ${value} must be a whole number, e.g. 200`);
+    return n;
+  };
+}
+
+/** "512x256" (width x height, as the reference wrote it) -> [height, width]. */
+function parseWidthHeight(value: string): [number, number] {
+  const m = /^(\d+)x(\d+)$/.exec(value.trim());
+  if (!m) throw new ConfigError(`--size ${value} is not WIDTHxHEIGHT; use e.g. 512x256`);
+  return [Number(m[2]), Number(m[1])];
+}
+
+function onlyDataset(expected: string, got: string, command: string): void {
+  if (got !== expected) throw new ConfigError(`fcn data ${command} supports ${expected} only; got ${got}`);
+}
+
+export function registerDataCommands(program: Command): void {
+  const data = program.command('data').description('check, generate, download, import and downsize datasets');
+
+  data.command('check <dir>')
+    .description('count splits and classes, match image/label pairs, report every unusable file')
+    .requiredOption('--dataset <name>', `one of ${DATASET_NAMES.join(', ')}`, datasetName)
+    .option('--label-type <type>', 'kitti-road: road or lane', 'road')
+    .option('--class-set <set>', 'cityscapes / KITTI official: train19 or all', 'train19')
+    .option('--color-table <file>', 'kitti-semantic: a colour table JSON like src/data/classes/kitti-semantic.json')
+    .option('--no-progress', 'no progress bar')
+    .action(async (dir: string, o: { dataset: DatasetName; labelType: string; classSet: string; colorTable?: string; progress: boolean }) => {
+      const report = await checkDataset(dir, o.dataset, {
+        labelType: o.labelType as OpenDatasetOptions['labelType'],
+        classSet: o.classSet as OpenDatasetOptions['classSet'],
+        colorTable: o.colorTable,
+        progress: o.progress,
+      });
+      console.log(formatCheckReport(report));
+      if (!report.ok) process.exitCode = 1;
+    });
+
+  data.command('synth')
+    .description('draw the built-in road set in the KITTI Road layout')
+    .option('--out <dir>', 'output folder', 'data/builtin_road')
+    .option('--count <n>', 'training images', positiveInt('--count'), 200)
+    .option('--seed <n>', 'seed (same seed, same files)', positiveInt('--seed'), 0)
+    .option('--no-progress', 'no progress bar')
+    .action(async (o: { out: string; count: number; seed: number; progress: boolean }) => {
+      const t0 = Date.now();
+      await synthesizeRoadSet(o.out, { count: o.count, seed: o.seed, progress: o.progress });
+      console.log(`data: wrote ${o.count} synthetic road scenes to ${o.out} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    });
+
+  data.command('download <dataset>')
+    .description('download and extract a public dataset (kitti-road: data_road.zip)')
+    .option('--data <dir>', 'data folder', 'data')
+    .option('--no-progress', 'no progress bar')
+    .action(async (dataset: string, o: { data: string; progress: boolean }) => {
+      onlyDataset('kitti-road', dataset, 'download');
+      console.log(`data: KITTI Road ready in ${await downloadKittiRoad(o.data, { progress: o.progress })}`);
+    });
+
+  data.command('import <dataset> <zip>')
+    .description('extract an archive downloaded by hand (kitti-road: data_road.zip)')
+    .option('--data <dir>', 'data folder', 'data')
+    .option('--no-progress', 'no progress bar')
+    .action(async (dataset: string, zip: string, o: { data: string; progress: boolean }) => {
+      onlyDataset('kitti-road', dataset, 'import');
+      console.log(`data: KITTI Road ready in ${await importKittiRoad(zip, o.data, { progress: o.progress })}`);
+    });
+
+  data.command('downsize <dataset>')
+    .description('write a smaller, resized random subset in the same layout (cityscapes)')
+    .option('--src <dir>', 'the full set', 'data/cityscapes')
+    .option('--out <dir>', 'output folder', 'data/cityscapes_small')
+    .option('--train <n>', 'train frames', positiveInt('--train'), 900)
+    .option('--val <n>', 'val frames', positiveInt('--val'), 100)
+    .option('--test <n>', 'test frames', positiveInt('--test'), 10)
+    .option('--size <WxH>', 'output size, width x height', '512x256')
+    .option('--seed <n>', 'seed of the subset', positiveInt('--seed'), 0)
+    .option('--no-progress', 'no progress bar')
+    .action(async (dataset: string, o: { src: string; out: string; train: number; val: number; test: number; size: string; seed: number; progress: boolean }) => {
+      onlyDataset('cityscapes', dataset, 'downsize');
+      const written = await downsizeCityscapes(o.src, o.out, {
+        counts: { train: o.train, val: o.val, test: o.test }, size: parseWidthHeight(o.size), seed: o.seed, progress: o.progress,
+      });
+      console.log(`data: wrote ${Object.entries(written).map(([s, n]) => `${n} ${s}`).join(', ')} frames to ${o.out}`);
+    });
+}

@@ -1,0 +1,220 @@
+import { Command, InvalidArgumentError } from 'commander';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { selectBackend } from '../backend';
+import { DATASET_NAMES, loadRgbImage, openDataset, splitTrainVal } from '../data';
+import type { DatasetName } from '../data/types';
+import { evaluateSamples } from '../eval/evaluate';
+import { formatMetricsTable } from '../eval/format';
+import { predict } from '../infer/predict';
+import { parseInputShape, type Fc6Variant } from '../model/config';
+import { RUN_FILES, writeJson } from '../train/checkpoint';
+import { isPresetName, resolveTrainConfig, type PresetName } from '../train/config';
+import { loadRun } from '../train/load-run';
+import { runTraining } from '../train/run';
+import { FcnError } from '../util/errors';
+import { startProgress } from '../util/progress';
+import { ROAD_PALETTE, paletteFromClasses } from '../viz/palette';
+import { overlay } from '../viz/overlay';
+import { encodePng } from '../viz/png';
+import { registerDataCommands } from './data';
+import { registerWeightsCommands } from './weights';
+
+const int = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`${name} must be a non-negative integer; got ${v}`);
+  return n;
+};
+const float = (name: string) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a number; got ${v}`);
+  return n;
+};
+const datasetName = (v: string): DatasetName => {
+  if (!(DATASET_NAMES as readonly string[]).includes(v)) {
+    throw new InvalidArgumentError(`dataset "${v}" is unknown; use one of ${DATASET_NAMES.join(', ')}`);
+  }
+  return v as DatasetName;
+};
+
+/** The preset when none is named: the paper's on a GPU backend, the CPU one otherwise. */
+async function defaultPreset(): Promise<PresetName> {
+  const b = await selectBackend();
+  return b.choice === 'gpu' || b.choice === 'webgpu' ? 'paper' : 'cpu';
+}
+
+interface TrainFlags {
+  dataset?: DatasetName; data?: string; preset?: string; epochs?: number; batchSize?: number; lr?: number;
+  input?: string; fc6?: Fc6Variant; width?: number; workers?: number; out?: string; resume?: boolean;
+  weights?: string; scratch?: boolean; progress: boolean;
+}
+
+async function trainCommand(flags: TrainFlags): Promise<void> {
+  const preset = flags.preset ?? await defaultPreset();
+  if (!isPresetName(preset)) throw new InvalidArgumentError(`preset "${preset}" is unknown; use paper, cpu or smoke`);
+  const config = resolveTrainConfig(preset, {
+    ...(flags.epochs !== undefined && { epochs: flags.epochs }),
+    ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
+    ...(flags.lr !== undefined && { learningRate: flags.lr }),
+    ...(flags.workers !== undefined && { workers: flags.workers }),
+    model: {
+      ...(flags.input && { inputShape: parseInputShape(flags.input) }),
+      ...(flags.fc6 && { fc6: flags.fc6 }),
+      ...(flags.width !== undefined && { widthMultiplier: flags.width }),
+    },
+  });
+  if (flags.data && !fs.existsSync(flags.data)) {
+    throw new FcnError(`data folder ${flags.data} does not exist; check the path, or run \`npx fcn data synth\` for the built-in road set`);
+  }
+  const dataset = flags.data ? { name: flags.dataset ?? 'kitti-road', dir: flags.data } : null;
+  const runDir = flags.out ?? path.join('runs', `${dataset?.name ?? 'kitti-road'}-${preset}`);
+  const stop = { stop: false };
+  const onSigint = () => {
+    if (stop.stop) process.exit(130);
+    stop.stop = true;
+    console.error('\ninterrupt: saving a checkpoint after this batch (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', onSigint);
+  const bar = { current: null as ReturnType<typeof startProgress> | null };
+  try {
+    const result = await runTraining({
+      config, dataset, runDir, resume: flags.resume, weights: flags.scratch ? null : flags.weights,
+      stop, progress: flags.progress,
+      callbacks: {
+        onBatchEnd(step, l) {
+          bar.current ??= startProgress('train', config.epochs * l.numBatches, { enabled: flags.progress });
+          bar.current.update(step, `epoch ${l.epoch}/${config.epochs} loss ${l.loss.toFixed(4)} | ${l.numTensors} tensors, ${(l.numBytes / 2 ** 20).toFixed(0)} MiB`);
+        },
+        onEpochEnd(epoch, l) {
+          const val = l.valLoss === null ? '' : ` val loss ${l.valLoss.toFixed(4)} mIoU ${l.valMeanIoU?.toFixed(3)}`;
+          console.error(`\nepoch ${epoch}/${config.epochs}: train loss ${l.trainLoss.toFixed(4)}${val} (${l.seconds.toFixed(1)} s)`);
+        },
+      },
+    });
+    bar.current?.stop();
+    if (result.outcome === 'interrupted') {
+      console.error(`stopped; checkpoint saved in ${runDir}. Continue with: npx fcn train --out ${runDir} --resume`);
+      return;
+    }
+    if (result.evaluation) console.log(formatMetricsTable(result.evaluation.metrics, result.evaluation.road ?? undefined));
+    console.log(`run saved in ${runDir} (${Object.values(RUN_FILES).filter((f) => fs.existsSync(path.join(runDir, f))).join(', ')})`);
+  } finally {
+    bar.current?.stop();
+    process.off('SIGINT', onSigint);
+  }
+}
+
+async function evalCommand(flags: { run: string; data?: string; split?: string; progress: boolean }): Promise<void> {
+  await selectBackend();
+  const run = await loadRun(flags.run);
+  const ds = await openDataset(run.dataset.name, flags.data ?? run.dataset.dir);
+  const classNames = ds.classes.map((c) => c.name);
+  let samples;
+  let splitName: string;
+  if (flags.split && flags.split !== 'holdout') {
+    if (!ds.splits.includes(flags.split as never)) throw new FcnError(`split "${flags.split}" is not in ${ds.dir}; it has ${ds.splits.join(', ')}`);
+    samples = await ds.samples(flags.split as 'train' | 'val' | 'test');
+    splitName = flags.split;
+  } else if (ds.splits.includes('val')) {
+    samples = await ds.samples('val');
+    splitName = 'val';
+  } else {
+    // The same held-out images training validated on (same seed, same fraction).
+    samples = splitTrainVal(await ds.samples('train'), run.config.valFraction, run.config.seed).val;
+    splitName = `holdout (${Math.round(run.config.valFraction * 100)}% of train, seed ${run.config.seed})`;
+  }
+  const labelled = samples.filter((s) => s.labelPath);
+  if (!labelled.length) throw new FcnError(`split ${splitName} of ${ds.dir} has no labelled images to score`);
+  const bar = startProgress('eval', labelled.length, { enabled: flags.progress });
+  const result = await evaluateSamples(run.model, ds, labelled, {
+    classNames, ignoreIndex: ds.ignoreIndex, inputShape: run.config.model.inputShape,
+    onProgress: (done) => bar.update(done),
+  });
+  bar.stop();
+  console.log(`${ds.name} ${splitName}: ${result.images} images at full resolution`);
+  console.log(formatMetricsTable(result.metrics, result.road ?? undefined));
+  const out = path.join(flags.run, RUN_FILES.metrics);
+  writeJson(out, {
+    split: splitName, dataset: ds.name, dir: ds.dir, images: result.images,
+    metrics: result.metrics, road: result.road, confusion: Array.from(result.confusion.counts),
+  });
+  console.log(`metrics written to ${out}`);
+  run.model.dispose();
+}
+
+async function predictCommand(images: string[], flags: { run: string; out: string; native?: boolean }): Promise<void> {
+  await selectBackend();
+  const run = await loadRun(flags.run);
+  const palette = run.dataset.classes.length === 2 ? ROAD_PALETTE : paletteFromClasses(run.dataset.classes);
+  fs.mkdirSync(flags.out, { recursive: true });
+  for (const file of images) {
+    if (!fs.existsSync(file)) throw new FcnError(`image ${file} does not exist`);
+    const image = await loadRgbImage(file);
+    const pred = await predict(run.model, image, { inputShape: flags.native ? null : run.config.model.inputShape });
+    const base = path.basename(file, path.extname(file));
+    const painted = overlay(image, pred.labels, palette);
+    fs.writeFileSync(path.join(flags.out, `${base}_overlay.png`), await encodePng(painted));
+    const ids = { data: pred.labels.data, height: pred.height, width: pred.width };
+    const sharp = (await import('sharp')).default;
+    await sharp(ids.data, { raw: { width: ids.width, height: ids.height, channels: 1 } }).png()
+      .toFile(path.join(flags.out, `${base}_labels.png`));
+    console.log(`${file} -> ${path.join(flags.out, base)}_{overlay,labels}.png`);
+  }
+  run.model.dispose();
+}
+
+/** Builds the `fcn` program; every subcommand calls the functions a notebook calls. */
+export function buildProgram(): Command {
+  const program = new Command('fcn')
+    .description('FCN-8 (VGG16) semantic segmentation of street scenes: train, evaluate, predict')
+    .showHelpAfterError();
+  program.command('train')
+    .description('train an FCN-8 into a run folder (checkpoint every epoch; Ctrl-C saves)')
+    .option('--dataset <name>', `dataset layout: ${DATASET_NAMES.join(', ')}`, datasetName)
+    .option('--data <dir>', 'dataset folder (default: data/data_road, else the built-in road set)')
+    .option('--preset <name>', 'paper | cpu | smoke (default: paper on a GPU backend, cpu otherwise)')
+    .option('--epochs <n>', 'epochs', int('--epochs'))
+    .option('--batch-size <n>', 'images per step', int('--batch-size'))
+    .option('--lr <x>', 'Adam learning rate', float('--lr'))
+    .option('--input <HxW>', 'training input size, multiples of 32 (e.g. 160x576)')
+    .option('--fc6 <variant>', 'paper (7x7x4096) | lite (3x3x1024 dilated)')
+    .option('--width <x>', 'channel width multiplier in (0, 1]', float('--width'))
+    .option('--workers <n>', 'worker threads on wasm (0 = one per core, 1 = off)', int('--workers'))
+    .option('--out <dir>', 'run folder (default: runs/<dataset>-<preset>)')
+    .option('--resume', 'continue the run folder from its last checkpoint')
+    .option('--weights <file>', 'VGG16 .h5 to start from (default: data/weights/ when present)')
+    .option('--scratch', 'do not load pretrained weights')
+    .option('--no-progress', 'no progress bar')
+    .action(trainCommand);
+  program.command('eval')
+    .description('score a run at full resolution; prints a table and writes metrics.json')
+    .requiredOption('--run <dir>', 'run folder')
+    .option('--data <dir>', 'dataset folder (default: the one the run trained on)')
+    .option('--split <name>', 'holdout (default), val, train or test')
+    .option('--no-progress', 'no progress bar')
+    .action(evalCommand);
+  program.command('predict')
+    .description('segment images of any size; writes <name>_overlay.png and <name>_labels.png')
+    .argument('<images...>', 'PNG or JPEG files')
+    .requiredOption('--run <dir>', 'run folder')
+    .option('--out <dir>', 'output folder', 'predictions')
+    .option('--native', 'run at the image\'s own size instead of the training size')
+    .action(predictCommand);
+  registerDataCommands(program);
+  registerWeightsCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    // Our errors carry the fix in their message; a stack trace would only hide it.
+    if (err instanceof FcnError) {
+      console.error(`error: ${err.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,154 @@
+import * as tf from '@tensorflow/tfjs';
+import { loadRgbImage } from '../data/png';
+import { IGNORE_INDEX, type Batch, type SampleRef, type SegDataset } from '../data/types';
+import { predict } from '../infer/predict';
+import { pixelCrossEntropy } from '../model/loss';
+import { preprocessImages } from '../model/preprocess';
+import { accumulateConfusion, createConfusionMatrix, segmentationMetrics, type ConfusionMatrix, type SegmentationMetrics } from './confusion';
+import { accumulateRoadCurve, createRoadCurve, roadMetrics, type RoadCurveAccumulator, type RoadMetrics } from './kitti-maxf';
+
+export interface EvalOptions {
+  classNames: readonly string[];
+  ignoreIndex: number;
+  /** Class id scored with the KITTI road metrics (MaxF, AP); default: 1 when the classes are ['not road', 'road']. */
+  roadClass?: number | null;
+}
+
+export interface EvalResult {
+  /** Cross-entropy pooled over every valid pixel of every batch. */
+  loss: number;
+  confusion: ConfusionMatrix;
+  metrics: SegmentationMetrics;
+  road: RoadMetrics | null;
+  /** Set when the predictions collapsed to one class while the labels hold several. */
+  collapseWarning: string | null;
+  /** Per-sample data loss, for "worst images" analysis. */
+  perSample: { id: string; loss: number }[];
+}
+
+/** The class id the road metrics score, or null when the task is not road vs not road. */
+export function roadClassOf(classNames: readonly string[]): number | null {
+  return classNames.length === 2 && /road|lane/.test(classNames[1]) ? 1 : null;
+}
+
+/** Class ids → the devkit's 1 = road, 0 = not road, IGNORE_INDEX for what the dataset ignores. */
+function roadLabelsOf(labels: Uint8Array, roadClass: number, ignoreIndex: number): Uint8Array {
+  return labels.map((v) => (v === ignoreIndex ? IGNORE_INDEX : v === roadClass ? 1 : 0));
+}
+
+/**
+ * Runs the model (inference mode) over `batches` and scores it: pooled loss,
+ * confusion matrix and its metrics, KITTI road metrics for the road task.
+ */
+export async function evaluateBatches(
+  model: tf.LayersModel, batches: AsyncIterable<Batch>, opts: EvalOptions,
+): Promise<EvalResult> {
+  const numClasses = opts.classNames.length;
+  const roadClass = opts.roadClass === undefined ? roadClassOf(opts.classNames) : opts.roadClass;
+  const cm = createConfusionMatrix(numClasses);
+  const curve: RoadCurveAccumulator | null = roadClass === null ? null : createRoadCurve();
+  let lossSum = 0;
+  let validSum = 0;
+  const perSample: EvalResult['perSample'] = [];
+  for await (const batch of batches) {
+    const n = batch.ids.length;
+    const hw = batch.height * batch.width;
+    const { preds, probs, losses } = tf.tidy(() => {
+      const x = preprocessImages(batch.images, n, batch.height, batch.width);
+      const logits = model.predict(x) as tf.Tensor4D;
+      const y = tf.tensor3d(Int32Array.from(batch.labels), [n, batch.height, batch.width], 'int32');
+      const perImage = tf.stack(Array.from({ length: n }, (_, i) =>
+        pixelCrossEntropy(logits.slice([i], [1]), y.slice([i], [1]), opts.ignoreIndex)));
+      const out: tf.NamedTensorMap = { preds: tf.argMax(logits, 3), losses: perImage };
+      if (roadClass !== null) out.probs = tf.softmax(logits).gather([roadClass], 3);
+      return out;
+    }) as { preds: tf.Tensor; losses: tf.Tensor; probs?: tf.Tensor };
+    const [p, pr, l] = await Promise.all([preds.data(), probs ? probs.data() : Promise.resolve(null), losses.data()]);
+    tf.dispose([preds, losses, ...(probs ? [probs] : [])]);
+    const labels = batch.labels;
+    accumulateConfusion(cm, labels, p as Int32Array, opts.ignoreIndex);
+    for (let i = 0; i < n; i++) {
+      const lab = labels.subarray(i * hw, (i + 1) * hw);
+      let valid = 0;
+      for (let j = 0; j < hw; j++) if (lab[j] !== opts.ignoreIndex) valid++;
+      lossSum += l[i] * valid;
+      validSum += valid;
+      perSample.push({ id: batch.ids[i], loss: l[i] });
+      if (curve && pr && roadClass !== null) {
+        accumulateRoadCurve(curve, (pr as Float32Array).subarray(i * hw, (i + 1) * hw), roadLabelsOf(lab, roadClass, opts.ignoreIndex));
+      }
+    }
+  }
+  const metrics = segmentationMetrics(cm, opts.classNames);
+  return {
+    loss: validSum ? lossSum / validSum : NaN,
+    confusion: cm,
+    metrics,
+    road: curve ? roadMetrics(curve) : null,
+    collapseWarning: collapseWarning(cm, opts.classNames),
+    perSample,
+  };
+}
+
+/**
+ * More than 99% of valid pixels predicted as one class while at least two
+ * classes each hold 5% of the labels: the model has collapsed.
+ */
+export function collapseWarning(cm: ConfusionMatrix, classNames: readonly string[]): string | null {
+  const n = cm.numClasses;
+  const gt = new Float64Array(n);
+  const pred = new Float64Array(n);
+  let total = 0;
+  for (let g = 0; g < n; g++) {
+    for (let p = 0; p < n; p++) {
+      const c = cm.counts[g * n + p];
+      gt[g] += c; pred[p] += c; total += c;
+    }
+  }
+  if (!total) return null;
+  const major = pred.reduce((best, v, i) => (v > pred[best] ? i : best), 0);
+  const bigClasses = Array.from(gt).filter((v) => v / total >= 0.05).length;
+  if (pred[major] / total > 0.99 && bigClasses >= 2) {
+    return `validation predictions collapsed: ${(100 * pred[major] / total).toFixed(1)}% of pixels predicted as ` +
+      `"${classNames[major]}" while ${bigClasses} classes each hold 5% or more of the labels`;
+  }
+  return null;
+}
+
+export interface SampleEvalOptions extends EvalOptions {
+  /** The training size the images are resized to (see predict); null = native size. */
+  inputShape: readonly [number, number] | null;
+  /** Called after each image with (done, total). */
+  onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * Scores the model on labelled samples at their full resolution, the way the
+ * KITTI devkit scores a submission: predict per image, compare with the
+ * original label map.
+ */
+export async function evaluateSamples(
+  model: tf.LayersModel, ds: SegDataset, samples: readonly SampleRef[], opts: SampleEvalOptions,
+): Promise<Omit<EvalResult, 'perSample' | 'loss'> & { images: number }> {
+  const roadClass = opts.roadClass === undefined ? roadClassOf(opts.classNames) : opts.roadClass;
+  const cm = createConfusionMatrix(opts.classNames.length);
+  const curve = roadClass === null ? null : createRoadCurve();
+  let done = 0;
+  for (const s of samples) {
+    if (!s.labelPath) continue;
+    const [image, label] = await Promise.all([loadRgbImage(s.imagePath), ds.decodeLabel(s.labelPath)]);
+    const pred = await predict(model, image, { inputShape: opts.inputShape });
+    accumulateConfusion(cm, label.data, pred.labels.data, opts.ignoreIndex);
+    if (curve && roadClass !== null) {
+      const hw = pred.height * pred.width;
+      const p = new Float32Array(hw);
+      for (let j = 0; j < hw; j++) p[j] = pred.probs[j * pred.numClasses + roadClass];
+      accumulateRoadCurve(curve, p, roadLabelsOf(label.data, roadClass, opts.ignoreIndex));
+    }
+    opts.onProgress?.(++done, samples.length);
+  }
+  return {
+    images: done, confusion: cm, metrics: segmentationMetrics(cm, opts.classNames),
+    road: curve ? roadMetrics(curve) : null, collapseWarning: collapseWarning(cm, opts.classNames),
+  };
+}

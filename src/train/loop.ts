@@ -1,0 +1,216 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '../data/types';
+import { pixelCrossEntropy } from '../model/loss';
+import { preprocessImages } from '../model/preprocess';
+import { setDropoutStep } from '../model/step-dropout';
+import { evaluateBatches, type EvalResult } from '../eval/evaluate';
+import { FcnError } from '../util/errors';
+import type { TrainConfig } from './config';
+import type { TrainState } from './checkpoint';
+
+/** Anything that yields the batches of an epoch (src/data BatchLoader). */
+export interface BatchSource {
+  readonly numBatches: number;
+  epoch(epoch: number): AsyncIterable<Batch>;
+}
+
+export interface BatchLogs {
+  epoch: number;
+  /** Index of the batch within the epoch, from 0. */
+  batch: number;
+  numBatches: number;
+  step: number;
+  /** Mean data (cross-entropy) loss of this batch over the pixels that count. */
+  loss: number;
+  /** Regularisation loss (L2) at this step; 0 without a regulariser. */
+  regLoss: number;
+  lr: number;
+  /** Live tensors and backend bytes, so a leak shows while it happens. */
+  numTensors: number;
+  numBytes: number;
+}
+
+export interface EpochLogs {
+  /** 1-based epoch number. */
+  epoch: number;
+  /** Mean data loss over the epoch's batches. */
+  trainLoss: number;
+  regLoss: number;
+  /** Data loss on the validation split (pixels pooled), null without one. */
+  valLoss: number | null;
+  valMeanIoU: number | null;
+  valPixelAccuracy: number | null;
+  seconds: number;
+  /** Warnings raised this epoch (one-class collapse, flat loss, tensor growth). */
+  warnings: string[];
+}
+
+/** Training hooks with plain numbers (style.md "Training"); awaited, so a chart can repaint. */
+export interface TrainCallbacks {
+  onBatchEnd?(step: number, logs: BatchLogs): void | Promise<void>;
+  onEpochEnd?(epoch: number, logs: EpochLogs, state: TrainState): void | Promise<void>;
+}
+
+/** Where to stop early: set `stop` (e.g. from a SIGINT handler) and the loop saves and returns after this batch. */
+export interface StopFlag { stop: boolean }
+
+export class TrainingDivergedError extends FcnError {}
+
+/** Turns a data batch into the model's input and label tensors. */
+export function batchTensors(batch: Batch): { x: tf.Tensor4D; y: tf.Tensor3D } {
+  const n = batch.ids.length;
+  const x = preprocessImages(batch.images, n, batch.height, batch.width);
+  const y = tf.tensor3d(Int32Array.from(batch.labels), [n, batch.height, batch.width], 'int32');
+  return { x, y };
+}
+
+/** The variables a step trains, in a fixed order (Adam keys its slots by position). */
+export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
+  return model.trainableWeights.map((w) => w.read() as tf.Variable);
+}
+
+export interface StepResult { loss: number; regLoss: number }
+
+/**
+ * Runs one optimisation step on a batch. The default is trainStep in this
+ * thread; the data-parallel trainer (src/train/workers.ts) provides one that
+ * splits the batch over worker threads.
+ */
+export type Stepper = (batch: Batch, step: number) => Promise<StepResult>;
+
+/**
+ * One optimisation step on one batch: forward, backward, Adam update.
+ * Returns the losses as plain numbers; no tensor outlives the call.
+ */
+export async function trainStep(
+  model: tf.LayersModel, optimizer: tf.Optimizer, batch: Batch, config: TrainConfig, step: number, ignoreIndex = 255,
+): Promise<StepResult> {
+  setDropoutStep(model, step);
+  const { x, y } = batchTensors(batch);
+  const vars = trainableVariables(model);
+  let dataLoss: tf.Scalar | null = null;
+  let regLoss: tf.Scalar | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const logits = model.apply(x, { training: true }) as tf.Tensor4D;
+    const data = pixelCrossEntropy(logits, y, ignoreIndex, config.classWeights);
+    const regs = model.calculateLosses();
+    const reg = regs.length ? tf.addN(regs) as tf.Scalar : tf.scalar(0);
+    dataLoss = tf.keep(data);
+    regLoss = tf.keep(reg);
+    return tf.add(data, reg) as tf.Scalar;
+  }, vars);
+  optimizer.applyGradients(grads);
+  const [d, r] = await Promise.all([(dataLoss as unknown as tf.Scalar).data(), (regLoss as unknown as tf.Scalar).data()]);
+  tf.dispose([x, y, value, dataLoss as unknown as tf.Scalar, regLoss as unknown as tf.Scalar]);
+  tf.dispose(Object.values(grads));
+  return { loss: d[0], regLoss: r[0] };
+}
+
+/** Lets timers, I/O and a notebook's display run between batches. */
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export interface FitOptions {
+  config: TrainConfig;
+  model: tf.LayersModel;
+  optimizer: tf.Optimizer;
+  train: BatchSource;
+  val: BatchSource | null;
+  classNames: readonly string[];
+  ignoreIndex: number;
+  /** Where training stands (fresh: epoch 0, step 0). Mutated as it goes. */
+  state: TrainState;
+  callbacks?: TrainCallbacks;
+  /** Saves a checkpoint of the current state (the run folder's job). */
+  save?: (state: TrainState) => Promise<void>;
+  stop?: StopFlag;
+  /** How a step is computed; default: trainStep(model, optimizer, ...) here. */
+  stepper?: Stepper;
+}
+
+export type FitOutcome = 'done' | 'interrupted';
+
+/**
+ * The training loop, top to bottom: for each epoch, step through the shuffled
+ * batches, then validate, report, checkpoint. A non-finite loss throws
+ * TrainingDivergedError before anything is saved, so the last good
+ * checkpoint stays. Resumes mid-epoch from `state`.
+ */
+export async function fit(opts: FitOptions): Promise<FitOutcome> {
+  const { config, model, optimizer, train, val, state, callbacks = {}, stop } = opts;
+  const stepper: Stepper = opts.stepper ?? ((batch, step) => trainStep(model, optimizer, batch, config, step, opts.ignoreIndex));
+  const flatEpochs: number[] = [];
+  for (let epoch = state.epoch; epoch < config.epochs; epoch++) {
+    const started = Date.now();
+    // Counted after the epoch's first step: Adam creates its slots on the very first one.
+    let tensorsAtStart: number | null = null;
+    let batchIndex = 0;
+    for await (const batch of train.epoch(epoch)) {
+      // 1. Skip what a resumed run already did in this epoch (the order is a function of seed and epoch).
+      if (batchIndex < state.batchInEpoch) { batchIndex++; continue; }
+      // 2. Forward, backward, update.
+      const { loss, regLoss } = await stepper(batch, state.step);
+      if (!Number.isFinite(loss) || !Number.isFinite(regLoss)) {
+        throw new TrainingDivergedError(
+          `loss became ${loss} at epoch ${epoch + 1}, batch ${batchIndex + 1} (step ${state.step}); ` +
+          `the last good checkpoint is kept. Lower the learning rate (now ${config.learningRate}) and resume with --resume, ` +
+          'or check the labels with `npx fcn data check`.');
+      }
+      state.step++;
+      state.batchInEpoch = ++batchIndex;
+      state.partial.lossSum += loss;
+      state.partial.regSum += regLoss;
+      state.partial.batches++;
+      const mem = tf.memory();
+      tensorsAtStart ??= mem.numTensors;
+      await callbacks.onBatchEnd?.(state.step, {
+        epoch: epoch + 1, batch: batchIndex - 1, numBatches: train.numBatches, step: state.step, loss, regLoss,
+        lr: config.learningRate, numTensors: mem.numTensors, numBytes: mem.numBytes,
+      });
+      await yieldToEventLoop();
+      if (stop?.stop) {
+        await opts.save?.(state);
+        return 'interrupted';
+      }
+    }
+    // 3. Validate and report.
+    const warnings: string[] = [];
+    const trainLoss = state.partial.batches ? state.partial.lossSum / state.partial.batches : NaN;
+    const regLoss = state.partial.batches ? state.partial.regSum / state.partial.batches : 0;
+    let result: EvalResult | null = null;
+    if (val && val.numBatches > 0) {
+      result = await evaluateBatches(model, val.epoch(0), { classNames: opts.classNames, ignoreIndex: opts.ignoreIndex });
+      if (result.collapseWarning) warnings.push(result.collapseWarning);
+    }
+    flatEpochs.push(trainLoss);
+    const flat = flatLossWarning(flatEpochs, epoch);
+    if (flat) warnings.push(flat);
+    const growth = tensorsAtStart === null ? 0 : tf.memory().numTensors - tensorsAtStart;
+    if (growth > 0) warnings.push(`tensor count grew by ${growth} over epoch ${epoch + 1}: a leak in a callback or custom code`);
+    const logs: EpochLogs = {
+      epoch: epoch + 1, trainLoss, regLoss,
+      valLoss: result ? result.loss : null,
+      valMeanIoU: result ? result.metrics.meanIoU : null,
+      valPixelAccuracy: result ? result.metrics.pixelAccuracy : null,
+      seconds: (Date.now() - started) / 1000, warnings,
+    };
+    // 4. Checkpoint: the epoch is done.
+    state.epoch = epoch + 1;
+    state.batchInEpoch = 0;
+    state.partial = { lossSum: 0, regSum: 0, batches: 0 };
+    await callbacks.onEpochEnd?.(epoch + 1, logs, state);
+    await opts.save?.(state);
+    if (stop?.stop) return epoch + 1 < config.epochs ? 'interrupted' : 'done';
+  }
+  return 'done';
+}
+
+/** Flags a loss that has not moved over the first epochs: often a learning rate or label problem. */
+function flatLossWarning(losses: readonly number[], epoch: number): string | null {
+  const window = 3;
+  if (losses.length < window || epoch >= 10) return null;
+  const recent = losses.slice(-window);
+  const spread = (Math.max(...recent) - Math.min(...recent)) / Math.max(Math.abs(recent[0]), 1e-12);
+  return spread < 0.005
+    ? `train loss flat at ${recent[0].toFixed(4)} for ${window} epochs: try another learning rate or check the labels`
+    : null;
+}

@@ -1,0 +1,160 @@
+import * as tf from '@tensorflow/tfjs';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { selectBackend, type SelectedBackend } from '../backend';
+import { BatchLoader, openDataset, resolveRoadDataset, splitTrainVal } from '../data';
+import type { DatasetName, SegDataset } from '../data/types';
+import { evaluateBatches, type EvalResult } from '../eval/evaluate';
+import { buildFcn8 } from '../model/fcn8';
+import { RunError } from '../util/errors';
+import { loadPretrainedIfPresent } from './pretrained';
+import {
+  RUN_FILES, hasCheckpoint, loadRunModel, loadTrainState, readJson, saveCheckpoint, writeJson, type TrainState,
+} from './checkpoint';
+import { resolveTrainConfig, type TrainConfig } from './config';
+import { fit, type EpochLogs, type FitOutcome, type StopFlag, type TrainCallbacks } from './loop';
+import { planMemory, formatMemoryPlan, checkMemoryPlan } from './memory-plan';
+
+export interface DatasetChoice {
+  name: DatasetName;
+  dir: string;
+}
+
+export interface RunTrainingOptions {
+  config: TrainConfig;
+  /** The dataset; null/undefined = KITTI Road in data/data_road, else the built-in road set. */
+  dataset?: DatasetChoice | null;
+  /** The run folder (runs/<name>). */
+  runDir: string;
+  /** Continue from the run folder's last checkpoint. */
+  resume?: boolean;
+  /** VGG16 .h5 to start from; undefined = data/weights/ if present, null = from scratch. */
+  weights?: string | null;
+  callbacks?: TrainCallbacks;
+  stop?: StopFlag;
+  /** One line at a time: backend, data, plan, checkpoints. Defaults to console.error. */
+  log?: (line: string) => void;
+  /** Progress bar while a set is first decoded. */
+  progress?: boolean;
+}
+
+export interface RunTrainingResult {
+  runDir: string;
+  backend: SelectedBackend;
+  outcome: FitOutcome;
+  history: EpochLogs[];
+  /** Validation scores of the final model (null when there is no validation split). */
+  evaluation: EvalResult | null;
+}
+
+/** Opens the named dataset, or the default road set with its one-line note. */
+export async function openTrainingDataset(choice: DatasetChoice | null | undefined, log: (l: string) => void): Promise<SegDataset> {
+  if (choice) return openDataset(choice.name, choice.dir);
+  const road = await resolveRoadDataset();
+  log(road.note);
+  return openDataset(road.name, road.dir);
+}
+
+/** The same config with the dataset's class count (the one thing the data decides). */
+function withClasses(config: TrainConfig, numClasses: number): TrainConfig {
+  if (config.model.numClasses === numClasses) return config;
+  const { preset, model, ...rest } = config;
+  return resolveTrainConfig(preset, { ...rest, model: { ...model, numClasses } });
+}
+
+/**
+ * Trains an FCN-8 into a run folder, end to end: backend, data, memory plan,
+ * model (fresh, pretrained encoder, or resumed), the loop with a checkpoint
+ * every epoch, and a final validation. The CLI and the notebooks call this.
+ */
+export async function runTraining(opts: RunTrainingOptions): Promise<RunTrainingResult> {
+  const log = opts.log ?? ((l: string) => console.error(l));
+  const backend = await selectBackend({ log });
+  const ds = await openTrainingDataset(opts.dataset, log);
+  const runDir = opts.runDir;
+  const resuming = Boolean(opts.resume) && hasCheckpoint(runDir);
+  if (!opts.resume && hasCheckpoint(runDir)) {
+    throw new RunError(`run folder ${runDir} already holds a checkpoint; continue it with --resume, or pick another --out`);
+  }
+  let config = withClasses(opts.config, ds.classes.length);
+  if (resuming) {
+    const saved = readJson<TrainConfig>(path.join(runDir, RUN_FILES.config));
+    // Only the epoch count may change on resume (train longer); the rest must match the checkpoint.
+    config = resolveTrainConfig(saved.preset, { ...saved, model: saved.model, epochs: opts.config.epochs });
+  }
+
+  const plan = planMemory(config, backend);
+  log(formatMemoryPlan(plan));
+  checkMemoryPlan(plan);
+
+  // A dataset with its own validation split (Cityscapes) uses it; others hold out valFraction of train.
+  const { train, val } = ds.splits.includes('val')
+    ? { train: await ds.samples('train'), val: await ds.samples('val') }
+    : splitTrainVal(await ds.samples('train'), config.valFraction, config.seed);
+  log(`data: ${ds.name} at ${ds.dir}: ${train.length} training, ${val.length} validation images, ${ds.classes.length} classes`);
+  const trainLoader = new BatchLoader(ds, train, {
+    inputShape: config.model.inputShape, batchSize: config.batchSize, shuffle: true, seed: config.seed,
+    augment: config.augment ?? false, progress: opts.progress,
+  });
+  const valLoader = val.length ? new BatchLoader(ds, val, {
+    inputShape: config.model.inputShape, batchSize: config.batchSize, shuffle: false, seed: config.seed,
+    augment: false, progress: opts.progress,
+  }) : null;
+
+  const optimizer = tf.train.adam(config.learningRate);
+  let model: tf.LayersModel;
+  let state: TrainState;
+  let history: EpochLogs[] = [];
+  if (resuming) {
+    model = await loadRunModel(runDir);
+    state = await loadTrainState(runDir, optimizer);
+    const historyPath = path.join(runDir, RUN_FILES.history);
+    history = fs.existsSync(historyPath) ? readJson<EpochLogs[]>(historyPath) : [];
+    log(`resume: ${runDir} at epoch ${state.epoch}${state.batchInEpoch ? `, batch ${state.batchInEpoch}` : ''}, step ${state.step}`);
+  } else {
+    fs.mkdirSync(runDir, { recursive: true });
+    model = buildFcn8(config.model);
+    await loadPretrainedIfPresent(model, config.model, opts.weights, log);
+    state = { epoch: 0, step: 0, batchInEpoch: 0, partial: { lossSum: 0, regSum: 0, batches: 0 } };
+    writeJson(path.join(runDir, RUN_FILES.config), config);
+    writeJson(path.join(runDir, RUN_FILES.dataset), { name: ds.name, dir: ds.dir, classes: ds.classes });
+  }
+
+  const classNames = ds.classes.map((c) => c.name);
+  const save = async (s: TrainState) => {
+    await saveCheckpoint(runDir, model, optimizer, s);
+    writeJson(path.join(runDir, RUN_FILES.history), history);
+  };
+  const callbacks: TrainCallbacks = {
+    onBatchEnd: opts.callbacks?.onBatchEnd,
+    async onEpochEnd(epoch, logs, s) {
+      history.push(logs);
+      for (const w of logs.warnings) log(`warning: ${w}`);
+      await opts.callbacks?.onEpochEnd?.(epoch, logs, s);
+    },
+  };
+  let outcome: FitOutcome;
+  try {
+    outcome = await fit({
+      config, model, optimizer, train: trainLoader, val: valLoader, classNames, ignoreIndex: ds.ignoreIndex,
+      state, callbacks, save, stop: opts.stop,
+    });
+  } catch (err) {
+    model.dispose();
+    optimizer.dispose();
+    throw err;
+  }
+  for (const s of [...trainLoader.skipped, ...(valLoader?.skipped ?? [])]) log(`warning: skipped ${s.path}: ${s.reason}`);
+
+  let evaluation: EvalResult | null = null;
+  if (outcome === 'done' && valLoader) {
+    evaluation = await evaluateBatches(model, valLoader.epoch(0), { classNames, ignoreIndex: ds.ignoreIndex });
+    writeJson(path.join(runDir, RUN_FILES.metrics), {
+      split: 'validation', dataset: ds.name, dir: ds.dir, loss: evaluation.loss,
+      metrics: evaluation.metrics, road: evaluation.road, confusion: Array.from(evaluation.confusion.counts),
+    });
+  }
+  model.dispose();
+  optimizer.dispose();
+  return { runDir, backend, outcome, history, evaluation };
+}

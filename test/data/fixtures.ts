@@ -1,0 +1,188 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+
+/**
+ * Tiny datasets in each set's exact layout, names, PNG formats and label
+ * values (shared/reference/datasets.md, "Small fixtures"). PNGs are written by
+ * a minimal encoder here so that the fixtures do not depend on the decoder
+ * under test, and so that 16-bit, grey+alpha and RGBA files can be made.
+ */
+
+export function tmpDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'fcn-'));
+}
+
+function chunk(type: string, data: Buffer): Buffer {
+  const len = Buffer.alloc(4);
+  len.writeUInt32BE(data.length);
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(zlib.crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+
+/** PNG bytes: channels 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA; depth 8 or 16; samples row-major. */
+export function encodePng(width: number, height: number, channels: 1 | 2 | 3 | 4, depth: 8 | 16, samples: ArrayLike<number>): Buffer {
+  const colorType = { 1: 0, 2: 4, 3: 2, 4: 6 }[channels];
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = depth;
+  ihdr[9] = colorType;
+  const rowBytes = (width * channels * depth) / 8;
+  const raw = Buffer.alloc((rowBytes + 1) * height);
+  for (let y = 0; y < height; y++) {
+    for (let i = 0; i < width * channels; i++) {
+      const v = samples[y * width * channels + i];
+      if (depth === 16) raw.writeUInt16BE(v, y * (rowBytes + 1) + 1 + i * 2);
+      else raw[y * (rowBytes + 1) + 1 + i] = v;
+    }
+  }
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+export function writeFile(file: string, bytes: Buffer | string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, bytes);
+}
+
+/** A deterministic RGB image with some texture. */
+export function rgbSamples(width: number, height: number, salt: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < width * height; i++) out.push((i * 7 + salt) % 256, (i * 13 + salt * 3) % 256, (i * 29 + salt * 5) % 256);
+  return out;
+}
+
+export function writeRgb(file: string, width: number, height: number, salt = 0): void {
+  writeFile(file, encodePng(width, height, 3, 8, rgbSamples(width, height, salt)));
+}
+
+export type Rgb = [number, number, number];
+export const MAGENTA: Rgb = [255, 0, 255];
+export const RED: Rgb = [255, 0, 0];
+export const BLACK: Rgb = [0, 0, 0];
+
+/** A colour label from a per-pixel function. */
+export function colorLabel(width: number, height: number, at: (x: number, y: number) => Rgb): Buffer {
+  const out: number[] = [];
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) out.push(...at(x, y));
+  return encodePng(width, height, 3, 8, out);
+}
+
+/**
+ * KITTI Road label: road (magenta) in the lower half, a black void block at
+ * the bottom left, non-road (red) elsewhere.
+ */
+export function kittiRoadPixel(width: number, height: number) {
+  return (x: number, y: number): Rgb => {
+    if (y >= height - 2 && x < 3) return BLACK;
+    return y >= Math.floor(height / 2) ? MAGENTA : RED;
+  };
+}
+
+const CALIB = ['P0', 'P1', 'P2', 'P3', 'R0_rect', 'Tr_velo_to_cam', 'Tr_imu_to_velo', 'Tr_cam_to_road']
+  .map((k) => `${k}: ${Array.from({ length: k === 'R0_rect' ? 9 : 12 }, (_, i) => (i % 4 === 0 ? 1 : 0)).join(' ')}`).join('\n');
+
+/** data_road/ with um (road + lane), umm, uu training frames at two odd sizes, and two testing frames. */
+export function makeKittiRoad(root: string): string {
+  const dir = path.join(root, 'data_road');
+  const frames: [string, number, number][] = [['um_000000', 25, 8], ['umm_000000', 24, 7], ['uu_000000', 25, 8]];
+  for (const [id, w, h] of frames) {
+    writeRgb(path.join(dir, 'training/image_2', `${id}.png`), w, h, id.length);
+    writeFile(path.join(dir, 'training/calib', `${id}.txt`), CALIB);
+    const [cat, num] = id.split('_');
+    writeFile(path.join(dir, 'training/gt_image_2', `${cat}_road_${num}.png`), colorLabel(w, h, kittiRoadPixel(w, h)));
+    if (cat === 'um') {
+      writeFile(path.join(dir, 'training/gt_image_2', `um_lane_${num}.png`),
+        colorLabel(w, h, (x, y) => (y >= h / 2 && x >= w / 2 ? MAGENTA : RED)));
+    }
+  }
+  for (const id of ['um_000000', 'uu_000000']) {
+    writeRgb(path.join(dir, 'testing/image_2', `${id}.png`), 24, 7, 3);
+    writeFile(path.join(dir, 'testing/calib', `${id}.txt`), CALIB);
+  }
+  return dir;
+}
+
+/** The 11 classes + void of the Ros et al. table, and a stray colour. */
+export const ROS_COLORS: Rgb[] = [
+  [128, 128, 128], [128, 0, 0], [128, 64, 128], [0, 0, 192], [64, 64, 128], [128, 128, 0],
+  [192, 192, 128], [64, 0, 128], [192, 128, 128], [64, 64, 0], [0, 128, 192],
+];
+export const STRAY: Rgb = [63, 63, 0];
+
+/** GT cycling through the 12 colours (void last) in row-major order, with a stray pixel at (x=1, y=1). */
+export function rosPixel(width: number) {
+  return (x: number, y: number): Rgb => {
+    if (x === 1 && y === 1) return STRAY;
+    const k = (y * width + x) % 12;
+    return k === 11 ? BLACK : ROS_COLORS[k];
+  };
+}
+
+/** KITTI_SEMANTIC/{Training_00,Validation_07}/{RGB,GT}, or the re-split Training/ + Testing/RGB. */
+export function makeKittiSemantic(root: string, variant: 'original' | 'resplit'): string {
+  const dir = path.join(root, 'KITTI_SEMANTIC');
+  const splits: [string, number, number, string[], boolean][] = variant === 'original'
+    ? [['Training_00', 25, 8, ['000050', '000172'], true], ['Validation_07', 24, 7, ['000003'], true]]
+    : [['Training', 25, 8, ['000050', '000172'], true], ['Testing', 24, 7, ['000003'], false]];
+  for (const [folder, w, h, names, labelled] of splits) {
+    for (const n of names) {
+      writeRgb(path.join(dir, folder, 'RGB', `${n}.png`), w, h, Number(n));
+      if (labelled) writeFile(path.join(dir, folder, 'GT', `${n}.png`), colorLabel(w, h, rosPixel(w)));
+    }
+  }
+  return dir;
+}
+
+/** KITTI's official semantic benchmark layout with Cityscapes ids. */
+export const OFFICIAL_IDS = [0, 7, 8, 11, 26, 9, 23, 33, 14, 24];
+
+export function makeKittiOfficial(root: string): string {
+  const dir = path.join(root, 'data_semantics');
+  const w = 10;
+  const h = 2;
+  for (const n of ['000000_10', '000001_10']) {
+    writeRgb(path.join(dir, 'training/image_2', `${n}.png`), w, h, 1);
+    const ids = Array.from({ length: w * h }, (_, i) => OFFICIAL_IDS[i % OFFICIAL_IDS.length]);
+    writeFile(path.join(dir, 'training/semantic', `${n}.png`), encodePng(w, h, 1, 8, ids));
+    writeFile(path.join(dir, 'training/semantic_rgb', `${n}.png`), encodePng(w, h, 3, 8, new Array(w * h * 3).fill(128)));
+    writeFile(path.join(dir, 'training/instance', `${n}.png`), encodePng(w, h, 1, 16, ids.map((id, i) => id * 256 + (i % 3))));
+    writeRgb(path.join(dir, 'testing/image_2', `${n}.png`), w, h, 2);
+  }
+  return dir;
+}
+
+/** Cityscapes label ids used in the fixture: void 0-6, ignored 9/14/29, evaluated 7, 8, 11, 23, 24, 26, 33. */
+export const CITYSCAPES_IDS = [0, 1, 2, 3, 4, 5, 6, 9, 14, 29, 7, 8, 11, 23, 24, 26, 33];
+
+/** Both trees, two train cities, one val, one test city, one frame not 000019; 32x16 images. */
+export function makeCityscapes(root: string): string {
+  const dir = path.join(root, 'cityscapes');
+  const w = 32;
+  const h = 16;
+  const frames: [string, string][] = [
+    ['train', 'aachen_000000_000019'], ['train', 'bochum_000000_000313'],
+    ['val', 'frankfurt_000000_000294'], ['test', 'berlin_000000_000019'],
+  ];
+  for (const [split, name] of frames) {
+    const city = name.split('_')[0];
+    writeRgb(path.join(dir, 'leftImg8bit', split, city, `${name}_leftImg8bit.png`), w, h, name.length);
+    const gt = path.join(dir, 'gtFine', split, city, name);
+    const ids = Array.from({ length: w * h }, (_, i) =>
+      split === 'test' ? i % 3 : CITYSCAPES_IDS[Math.floor(i / 2) % CITYSCAPES_IDS.length]);
+    writeFile(`${gt}_gtFine_labelIds.png`, encodePng(w, h, 1, 8, ids));
+    writeFile(`${gt}_gtFine_instanceIds.png`, encodePng(w, h, 1, 16, ids.map((id, i) => (id === 26 ? 26000 + (i % 2) : id))));
+    writeFile(`${gt}_gtFine_color.png`, encodePng(w, h, 4, 8, ids.flatMap(() => [128, 64, 128, 255])));
+    writeFile(`${gt}_gtFine_polygons.json`, JSON.stringify({
+      imgHeight: h, imgWidth: w,
+      objects: [{ label: 'road', polygon: [[0, 8], [31, 8], [31, 15], [0, 15]] }, { label: 'cargroup', polygon: [[2, 2], [6, 2], [6, 6]] }],
+    }));
+  }
+  return dir;
+}
