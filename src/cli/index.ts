@@ -50,6 +50,7 @@ interface TrainFlags {
 }
 
 async function trainCommand(flags: TrainFlags): Promise<void> {
+  const inputShape = flags.input ? parseInputShape(flags.input) : undefined;  // a bad size fails before anything loads
   const preset = flags.preset ?? await defaultPreset();
   if (!isPresetName(preset)) throw new InvalidArgumentError(`preset "${preset}" is unknown; use paper, cpu or smoke`);
   const config = resolveTrainConfig(preset, {
@@ -58,7 +59,7 @@ async function trainCommand(flags: TrainFlags): Promise<void> {
     ...(flags.lr !== undefined && { learningRate: flags.lr }),
     ...(flags.workers !== undefined && { workers: flags.workers }),
     model: {
-      ...(flags.input && { inputShape: parseInputShape(flags.input) }),
+      ...(inputShape && { inputShape }),
       ...(flags.fc6 && { fc6: flags.fc6 }),
       ...(flags.width !== undefined && { widthMultiplier: flags.width }),
     },

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { registerDilatedConvGradient } from '../backend/dilated-conv-grad';
 import { RunError } from '../util/errors';
 
 /**
@@ -125,6 +126,7 @@ function requireCheckpoint(dir: string): void {
 /** Loads the model of a run folder (no optimizer). */
 export async function loadRunModel(dir: string): Promise<tf.LayersModel> {
   requireCheckpoint(dir);
+  registerDilatedConvGradient();  // a resumed lite fc6 trains through a dilated conv
   const json = readJson<{ modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] }>(
     path.join(dir, RUN_FILES.model));
   const buf = fs.readFileSync(path.join(dir, RUN_FILES.weights));
