@@ -9,15 +9,19 @@ import { formatMetricsTable } from '../eval/format';
 import { predict } from '../infer/predict';
 import { parseInputShape, type Fc6Variant } from '../model/config';
 import { RUN_FILES, writeJson } from '../train/checkpoint';
-import { isPresetName, resolveTrainConfig, type PresetName } from '../train/config';
+import { defaultPresetFor, isPresetName, resolveTrainConfig } from '../train/config';
 import { loadRun } from '../train/load-run';
-import { runTraining } from '../train/run';
+import { overfitBatch } from '../train/overfit';
+import { openTrainingDataset, runTraining } from '../train/run';
 import { FcnError } from '../util/errors';
 import { startProgress } from '../util/progress';
 import { ROAD_PALETTE, paletteFromClasses } from '../viz/palette';
 import { overlay } from '../viz/overlay';
 import { encodePng } from '../viz/png';
 import { registerDataCommands } from './data';
+import { registerDoctorCommand } from './doctor';
+import { writeRunReport } from './eval-report';
+import { registerLrFindCommand } from './lr-find';
 import { registerWeightsCommands } from './weights';
 
 const int = (name: string) => (v: string) => {
@@ -37,21 +41,16 @@ const datasetName = (v: string): DatasetName => {
   return v as DatasetName;
 };
 
-/** The preset when none is named: the paper's on a GPU backend, the CPU one otherwise. */
-async function defaultPreset(): Promise<PresetName> {
-  const b = await selectBackend();
-  return b.choice === 'gpu' || b.choice === 'webgpu' ? 'paper' : 'cpu';
-}
 
 interface TrainFlags {
   dataset?: DatasetName; data?: string; preset?: string; epochs?: number; batchSize?: number; lr?: number;
   input?: string; fc6?: Fc6Variant; width?: number; workers?: number; out?: string; resume?: boolean;
-  weights?: string; scratch?: boolean; progress: boolean;
+  weights?: string; scratch?: boolean; progress: boolean; overfitBatch?: boolean;
 }
 
 async function trainCommand(flags: TrainFlags): Promise<void> {
   const inputShape = flags.input ? parseInputShape(flags.input) : undefined;  // a bad size fails before anything loads
-  const preset = flags.preset ?? await defaultPreset();
+  const preset = flags.preset ?? defaultPresetFor((await selectBackend()).choice);
   if (!isPresetName(preset)) throw new InvalidArgumentError(`preset "${preset}" is unknown; use paper, cpu or smoke`);
   const config = resolveTrainConfig(preset, {
     ...(flags.epochs !== undefined && { epochs: flags.epochs }),
@@ -68,6 +67,13 @@ async function trainCommand(flags: TrainFlags): Promise<void> {
     throw new FcnError(`data folder ${flags.data} does not exist; check the path, or run \`npx fcn data synth\` for the built-in road set`);
   }
   const dataset = flags.data ? { name: flags.dataset ?? 'kitti-road', dir: flags.data } : null;
+  if (flags.overfitBatch) {
+    await selectBackend();
+    const r = await overfitBatch(config, await openTrainingDataset(dataset, (l) => console.error(l)));
+    console.log(r.line);
+    process.exitCode = r.passed ? 0 : 1;
+    return;
+  }
   const runDir = flags.out ?? path.join('runs', `${dataset?.name ?? 'kitti-road'}-${preset}`);
   const stop = { stop: false };
   const onSigint = () => {
@@ -105,7 +111,7 @@ async function trainCommand(flags: TrainFlags): Promise<void> {
   }
 }
 
-async function evalCommand(flags: { run: string; data?: string; split?: string; progress: boolean }): Promise<void> {
+async function evalCommand(flags: { run: string; data?: string; split?: string; progress: boolean; report?: string }): Promise<void> {
   await selectBackend();
   const run = await loadRun(flags.run);
   const ds = await openDataset(run.dataset.name, flags.data ?? run.dataset.dir);
@@ -141,6 +147,7 @@ async function evalCommand(flags: { run: string; data?: string; split?: string; 
   });
   console.log(`metrics written to ${out}`);
   run.model.dispose();
+  if (flags.report) console.log(`report written to ${(await writeRunReport(flags.run, flags.data, flags.report)).html}`);
 }
 
 async function predictCommand(images: string[], flags: { run: string; out: string; native?: boolean }): Promise<void> {
@@ -185,6 +192,7 @@ export function buildProgram(): Command {
     .option('--resume', 'continue the run folder from its last checkpoint')
     .option('--weights <file>', 'VGG16 .h5 to start from (default: data/weights/ when present)')
     .option('--scratch', 'do not load pretrained weights')
+    .option('--overfit-batch', 'train one batch to near-zero loss and print pass or fail (checks model, labels and loss)')
     .option('--no-progress', 'no progress bar')
     .action(trainCommand);
   program.command('eval')
@@ -192,6 +200,7 @@ export function buildProgram(): Command {
     .requiredOption('--run <dir>', 'run folder')
     .option('--data <dir>', 'dataset folder (default: the one the run trained on)')
     .option('--split <name>', 'holdout (default), val, train or test')
+    .option('--report <dir>', 'also write the error-analysis page (index.html + worst.png)')
     .option('--no-progress', 'no progress bar')
     .action(evalCommand);
   program.command('predict')
@@ -203,6 +212,8 @@ export function buildProgram(): Command {
     .action(predictCommand);
   registerDataCommands(program);
   registerWeightsCommands(program);
+  registerDoctorCommand(program);
+  registerLrFindCommand(program);
   return program;
 }
 

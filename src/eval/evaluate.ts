@@ -145,7 +145,8 @@ export async function evaluateSamples(
       for (let j = 0; j < hw; j++) p[j] = pred.probs[j * pred.numClasses + roadClass];
       accumulateRoadCurve(curve, p, roadLabelsOf(label.data, roadClass, opts.ignoreIndex));
     }
-    opts.onProgress?.(++done, samples.length);
+    done++;
+    opts.onProgress?.(done, samples.length);
   }
   return {
     images: done, confusion: cm, metrics: segmentationMetrics(cm, opts.classNames),

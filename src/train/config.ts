@@ -1,4 +1,5 @@
 import { Fcn8Config, checkInputShape, resolveFcn8Config } from '../model/config';
+import type { BackendChoice } from '../backend';
 import { ConfigError } from '../util/errors';
 
 /** Augmentation of training pairs (see src/data). */
@@ -68,6 +69,11 @@ export const PRESETS: Record<PresetName, Omit<TrainConfig, 'model'> & { model: P
     classWeights: null, augment: NO_AUGMENT, workers: 1,
   },
 };
+
+/** The preset when none is named: the paper's on a GPU backend, the CPU one otherwise. */
+export function defaultPresetFor(backend: BackendChoice): PresetName {
+  return backend === 'gpu' || backend === 'webgpu' ? 'paper' : 'cpu';
+}
 
 export function isPresetName(name: string): name is PresetName {
   return Object.prototype.hasOwnProperty.call(PRESETS, name);

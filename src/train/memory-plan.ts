@@ -11,12 +11,16 @@ const WASM_USABLE = 0.9;
 
 export interface MemoryPlan {
   params: number;
-  /** Weights, their gradients and Adam's two slots. */
+  /** The weights. */
   paramBytes: number;
+  /** Gradients and the temporaries computed from them, at the step's peak. */
   gradBytes: number;
+  /** Adam's two slots (m, v). */
   optimizerBytes: number;
-  /** Activations a training step keeps for the backward pass, at the peak. */
+  /** Activations the backward pass holds at the peak, plus the input batch. */
   activationBytes: number;
+  /** Where the step peaks: in the backward pass (activations) or in Adam's update (per-parameter temporaries). */
+  peakPhase: 'backward' | 'update';
   totalBytes: number;
   /** What the backend can hold, or null when it sets no known limit. */
   limitBytes: number | null;
@@ -70,12 +74,25 @@ export function activationFloatsPerImage(model: Fcn8Config, h: number, w: number
   return total + h * w * 3;
 }
 
-/**
- * Measured on wasm with tf.profile: a step's peak holds about this many
- * times the forward activations (kept inputs of every op, plus the largest
- * gradients in flight).
+/*
+ * Calibrated on wasm against tf.profile(() => trainStep(...)).peakBytes
+ * (test/train/memory-plan.test.ts; widths 1/16-1/4, 32x64 to 160x288,
+ * batch 1-4, both fc6 variants). A step peaks in one of two places:
+ *  - the backward pass: the tape's saved inputs and the gradients in
+ *    flight come to about 5.3x the forward layer outputs (5.1-5.7 measured),
+ *    plus 2 floats per parameter (each gradient and its accumulation), plus
+ *    9 more per parameter with L2 (square, sum and their gradients);
+ *  - Adam's update: tfjs runs it in one tidy over all variables, so the
+ *    gradients and 11 temporaries per parameter (new m, v, bias corrections,
+ *    sqrt, ...) are alive together: 15 floats per parameter.
+ * Weights and Adam's m and v (3 floats per parameter) are there throughout.
  */
-const ACTIVATION_FACTOR = 2.5;
+const BACKWARD_ACTIVATION_FACTOR = 5.3;
+const BACKWARD_FLOATS_PER_PARAM = 2;
+const L2_FLOATS_PER_PARAM = 9;
+const UPDATE_FLOATS_PER_PARAM = 15;
+/** The batch as the step holds it: float32 RGB input and int32 labels. */
+const INPUT_BYTES_PER_PIXEL = 3 * F32 + 4;
 
 /** What the backend can hold. */
 function backendLimit(backend: Pick<SelectedBackend, 'choice'> & { limitBytes?: number | null }): { bytes: number | null; source: string } {
@@ -84,16 +101,25 @@ function backendLimit(backend: Pick<SelectedBackend, 'choice'> & { limitBytes?: 
   return { bytes: null, source: `${backend.choice}: no fixed limit known` };
 }
 
+/** Bytes a training step of `config` holds at its peak, by part, against what `backend` can hold. */
 export function planMemory(config: TrainConfig, backend: Pick<SelectedBackend, 'choice'> & { limitBytes?: number | null }): MemoryPlan {
   const params = countFcn8Params(config.model);
   const [h, w] = config.model.inputShape;
-  const activationBytes = activationFloatsPerImage(config.model, h, w) * config.batchSize * F32 * ACTIVATION_FACTOR;
+  const inputBytes = h * w * config.batchSize * INPUT_BYTES_PER_PIXEL;
+  const forwardBytes = activationFloatsPerImage(config.model, h, w) * config.batchSize * F32;
+  const backward = {
+    grads: params * F32 * (BACKWARD_FLOATS_PER_PARAM + (config.model.l2 > 0 ? L2_FLOATS_PER_PARAM : 0)),
+    activations: forwardBytes * BACKWARD_ACTIVATION_FACTOR,
+  };
+  const updateGrads = params * F32 * UPDATE_FLOATS_PER_PARAM;
+  const peakPhase = backward.grads + backward.activations >= updateGrads ? 'backward' : 'update';
+  const gradBytes = peakPhase === 'backward' ? backward.grads : updateGrads;
+  const activationBytes = inputBytes + (peakPhase === 'backward' ? backward.activations : 0);
   const paramBytes = params * F32;
-  const gradBytes = params * F32;
   const optimizerBytes = 2 * params * F32;
   const limit = backendLimit(backend);
   return {
-    params, paramBytes, gradBytes, optimizerBytes, activationBytes,
+    params, paramBytes, gradBytes, optimizerBytes, activationBytes, peakPhase,
     totalBytes: paramBytes + gradBytes + optimizerBytes + activationBytes,
     limitBytes: limit.bytes, limitSource: limit.source, config,
   };
@@ -107,7 +133,7 @@ export function formatMemoryPlan(p: MemoryPlan): string {
   const fc6 = typeof m.fc6 === 'string' ? m.fc6 : `${m.fc6.filters}x${m.fc6.kernelSize}`;
   return `memory plan: ${m.inputShape[0]}x${m.inputShape[1]} batch ${p.config.batchSize} fc6 ${fc6} width ${m.widthMultiplier}: ` +
     `${(p.params / 1e6).toFixed(2)}M params; weights ${gib(p.paramBytes)} + grads ${gib(p.gradBytes)} + Adam ${gib(p.optimizerBytes)} ` +
-    `+ activations ${gib(p.activationBytes)} = ${gib(p.totalBytes)}` +
+    `+ activations ${gib(p.activationBytes)} = ${gib(p.totalBytes)} at the peak (${p.peakPhase === 'backward' ? 'backward pass' : "Adam's update"})` +
     (p.limitBytes ? ` of ${gib(p.limitBytes)} (${p.limitSource})` : ` (${p.limitSource})`);
 }
 
@@ -116,25 +142,25 @@ export function checkMemoryPlan(p: MemoryPlan): void {
   if (p.limitBytes === null || p.totalBytes <= p.limitBytes) return;
   const c = p.config;
   const alternatives: string[] = [];
-  const fits = (model: Partial<Fcn8Config>, batchSize: number) => {
-    const trial = planMemory({ ...c, model: { ...c.model, ...model }, batchSize }, { choice: 'wasm', limitBytes: p.limitBytes });
-    return trial.totalBytes <= (p.limitBytes as number) ? trial.totalBytes : null;
+  /** The largest batch up to the current one at which `model` fits, with its plan size. */
+  const largestBatch = (model: Partial<Fcn8Config>): { batch: number; bytes: number } | null => {
+    for (let b = c.batchSize; b >= 1; b--) {
+      const trial = planMemory({ ...c, model: { ...c.model, ...model }, batchSize: b }, { choice: 'wasm', limitBytes: p.limitBytes });
+      if (trial.totalBytes <= (p.limitBytes as number)) return { batch: b, bytes: trial.totalBytes };
+    }
+    return null;
   };
-  for (let b = c.batchSize - 1; b >= 1; b--) {
-    const t = fits({}, b);
-    if (t) { alternatives.push(`--batch-size ${b} (${gib(t)})`); break; }
-  }
-  if (c.model.fc6 !== 'lite') {
-    const t = fits({ fc6: 'lite' }, c.batchSize);
-    if (t) alternatives.push(`the lite fc6, --fc6 lite (${gib(t)})`);
-  }
+  const flags = (model: Partial<Fcn8Config>, prefix: string) => {
+    const fit = largestBatch(model);
+    if (!fit) return;
+    const batch = fit.batch === c.batchSize ? '' : `${prefix ? ' ' : ''}--batch-size ${fit.batch}`;
+    alternatives.push(`${prefix}${batch} (${gib(fit.bytes)})`);
+  };
+  flags({}, '');
+  if (c.model.fc6 !== 'lite') flags({ fc6: 'lite' }, '--fc6 lite');
   const [h, w] = c.model.inputShape;
-  if (h > 96 || w > 288) {
-    const t = fits({ inputShape: [96, 288] }, c.batchSize);
-    if (t) alternatives.push(`--input 96x288 (${gib(t)})`);
-  }
-  const t = fits({ fc6: 'lite', inputShape: [96, 288] }, 2);
-  if (t && !alternatives.length) alternatives.push(`--fc6 lite --input 96x288 --batch-size 2 (${gib(t)})`);
+  if (h > 96 || w > 288) flags({ inputShape: [96, 288] }, '--input 96x288');
+  if (!alternatives.length && c.model.fc6 !== 'lite' && (h > 96 || w > 288)) flags({ fc6: 'lite', inputShape: [96, 288] }, '--fc6 lite --input 96x288');
   throw new MemoryPlanError(
     `this training needs about ${gib(p.totalBytes)} but ${p.limitSource} holds ${gib(p.limitBytes)}. ` +
     `Alternatives that fit: ${alternatives.length ? alternatives.join('; ') : 'none found; use a GPU backend'}. ` +

@@ -86,6 +86,7 @@ export function confusionHeatmap(cm: ConfusionCounts, classNames: readonly strin
       zmin: 0,
       zmax: 1,
       colorscale: 'Blues',
+      reversescale: true,  // Plotly's Blues runs dark to light; a perfect row should be dark
       texttemplate: '%{z:.2f}',
       hovertemplate: 'ground truth %{y}<br>predicted %{x}<br>%{z:.3f}<extra></extra>',
     }],
@@ -111,8 +112,20 @@ function scriptJson(value: unknown): string {
   return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+/** The <script> element with plotly.js inlined, for pages that hold one figure or several. */
+export function plotlyScriptElement(): string {
+  // Inlined as is: plotly.js-dist 3.7.0 contains no "</script" that would end the element early.
+  return `<script>${readPlotly()}</script>`;
+}
+
+/** The <script> element that draws `spec` into the element with id `divId`. */
+export function newPlotScript(divId: string, spec: PlotlyFigure): string {
+  if (!/^[A-Za-z][\w-]*$/.test(divId)) throw new ConfigError(`plot element id "${divId}" must be letters, digits, _ or -, e.g. "confusion"`);
+  return `<script>Plotly.newPlot('${divId}', ${scriptJson(spec.data)}, ${scriptJson(spec.layout)}, {responsive: true});</script>`;
 }
 
 export interface FigureHtmlOptions {
@@ -134,11 +147,10 @@ export function figureHtml(spec: PlotlyFigure, opts: FigureHtmlOptions = {}): st
     '<!DOCTYPE html>',
     '<html><head><meta charset="utf-8">',
     `<title>${escapeHtml(title)}</title>`,
-    // Inlined as is: plotly.js-dist 3.7.0 contains no "</script" that would end the element early.
-    `<script>${readPlotly()}</script>`,
+    plotlyScriptElement(),
     '</head><body>',
     `<div id="figure" style="width:${width}px;height:${height}px"></div>`,
-    `<script>Plotly.newPlot('figure', ${scriptJson(spec.data)}, ${scriptJson(spec.layout)}, {responsive: true});</script>`,
+    newPlotScript('figure', spec),
     '</body></html>',
   ].join('\n');
 }

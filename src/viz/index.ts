@@ -7,3 +7,5 @@ export type { GridOptions } from './grid';
 export { encodePng, sharpFromRgb } from './png';
 export { lossChart, confusionHeatmap, figureHtml } from './curves';
 export type { PlotlyFigure, PlotlyTrace, EpochLosses, ConfusionCounts, FigureHtmlOptions } from './curves';
+export { errorGrid, errorMap } from './error-grid';
+export { writeEvalReport, ioUPolicy } from './report';

@@ -1,0 +1,78 @@
+import * as path from 'node:path';
+import { BatchLoader, openDataset, splitTrainVal } from '../data';
+import type { SampleRef, SegDataset } from '../data/types';
+import { evaluateSamples } from '../eval/evaluate';
+import { findWorstSamples, type WorstBy } from '../eval/worst';
+import type { TrainConfig } from '../train/config';
+import { loadRun } from '../train/load-run';
+import { FcnError } from '../util/errors';
+import { errorGrid } from '../viz/error-grid';
+import { ROAD_PALETTE, paletteFromClasses } from '../viz/palette';
+import { writeEvalReport } from '../viz/report';
+
+export interface RunReportOptions {
+  /** Worst images shown (default 6). */
+  k?: number;
+  /** Rank them by 'loss' (default) or 'iou'. */
+  by?: WorstBy;
+  /** Called after each image scored at full resolution. */
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface RunReport {
+  html: string;
+  worst: string | null;
+  split: string;
+  images: number;
+  meanIoU: number;
+}
+
+/** The split `fcn eval` scores by default: the dataset's val split, else the run's held-out part of train. */
+async function evaluationSamples(ds: SegDataset, config: TrainConfig): Promise<{ samples: SampleRef[]; split: string }> {
+  if (ds.splits.includes('val')) return { samples: await ds.samples('val'), split: 'val' };
+  return {
+    samples: splitTrainVal(await ds.samples('train'), config.valFraction, config.seed).val,
+    split: `holdout (${Math.round(config.valFraction * 100)}% of train, seed ${config.seed})`,
+  };
+}
+
+/**
+ * `fcn eval --report <dir>`: scores a run folder's model on its evaluation
+ * split and writes the error-analysis page into `outDir` (index.html with
+ * the IoU table and the confusion heatmap, worst.png beside it). Scores are
+ * at full resolution, as `fcn eval` prints them; the worst images are ranked
+ * and drawn at the training size. `dataDir` null = the folder the run trained on.
+ */
+export async function writeRunReport(runDir: string, dataDir: string | null | undefined, outDir: string, opts: RunReportOptions = {}): Promise<RunReport> {
+  const run = await loadRun(runDir);
+  try {
+    const ds = await openDataset(run.dataset.name, dataDir ?? run.dataset.dir);
+    const { samples, split } = await evaluationSamples(ds, run.config);
+    const labelled = samples.filter((s) => s.labelPath);
+    if (!labelled.length) throw new FcnError(`split ${split} of ${ds.dir} has no labelled images to report on`);
+    const classNames = ds.classes.map((c) => c.name);
+    const scored = await evaluateSamples(run.model, ds, labelled, {
+      classNames, ignoreIndex: ds.ignoreIndex, inputShape: run.config.model.inputShape, onProgress: opts.onProgress,
+    });
+    const loader = new BatchLoader(ds, labelled, {
+      inputShape: run.config.model.inputShape, batchSize: run.config.batchSize, shuffle: false, seed: run.config.seed, augment: false, progress: false,
+    });
+    const by = opts.by ?? 'loss';
+    const { worst } = await findWorstSamples(run.model, loader.epoch(0), {
+      k: opts.k ?? 6, by, numClasses: ds.classes.length, ignoreIndex: ds.ignoreIndex,
+    });
+    const palette = ds.classes.length === 2 ? ROAD_PALETTE : paletteFromClasses(ds.classes);
+    const [h, w] = run.config.model.inputShape;
+    const written = writeEvalReport(outDir, {
+      title: `${path.basename(path.resolve(runDir))}: ${ds.name} ${split}`,
+      subtitle: `${labelled.length} images of ${ds.dir}, scored at full resolution; worst images ranked and drawn at the training size ${h}x${w}`,
+      metrics: scored.metrics,
+      confusion: scored.confusion,
+      ignoreIndex: ds.ignoreIndex,
+      worst: worst.length ? { png: await errorGrid(worst, ds.classes, { palette, ignoreIndex: ds.ignoreIndex }), by, samples: worst } : null,
+    });
+    return { ...written, split, images: labelled.length, meanIoU: scored.metrics.meanIoU };
+  } finally {
+    run.model.dispose();
+  }
+}
