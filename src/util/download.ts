@@ -10,6 +10,8 @@ export class DownloadError extends FcnError {}
 export interface DownloadOptions {
   /** Expected SHA-256 (hex); the file is only kept when it matches. */
   sha256?: string;
+  /** Expected MD5 (hex), for files whose publishers give only MD5 (Keras's weights). */
+  md5?: string;
   /** Expected size in bytes; also used to check free space up front. */
   size?: number;
   /** Further URLs of the same file, tried in order after `url`. */
@@ -65,6 +67,7 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
   const expected = [
     opts.size !== undefined ? `${opts.size} bytes` : '',
     opts.sha256 ? `sha256 ${opts.sha256}` : '',
+    opts.md5 ? `md5 ${opts.md5}` : '',
   ].filter(Boolean).join(', ');
   throw new DownloadError(
     `could not download ${label}; tried:\n${failures.join('\n')}\n` +
@@ -165,11 +168,11 @@ async function verifyPart(part: string, opts: DownloadOptions): Promise<void> {
   if (opts.size !== undefined && size !== opts.size) {
     throw new AttemptError(`got ${size} bytes, expected ${opts.size}`, false);
   }
-  if (opts.sha256) {
-    const hash = await sha256File(part);
-    if (hash !== opts.sha256.toLowerCase()) {
-      throw new AttemptError(`sha256 mismatch: got ${hash}, expected ${opts.sha256.toLowerCase()}`, false);
-    }
+  for (const algorithm of ['sha256', 'md5'] as const) {
+    const expected = opts[algorithm]?.toLowerCase();
+    if (!expected) continue;
+    const hash = await hashFile(part, algorithm);
+    if (hash !== expected) throw new AttemptError(`${algorithm} mismatch: got ${hash}, expected ${expected}`, false);
   }
 }
 
