@@ -1,11 +1,14 @@
 /**
  * Training kernels for the wasm backend. tfjs-backend-wasm 4.22 has no
- * Conv2DBackpropFilter (so no conv weight can be trained) and its
- * Conv2DBackpropInput is a scalar loop ~11x slower than the forward conv.
- * Both are rebuilt here from the backend's own XNNPACK kernels (Conv2D and
- * un-transposed, unbatched BatchMatMul, the only fast matmul path), called
- * directly on TensorInfos; every intermediate is freed before returning so
- * the wasm heap does not grow across steps.
+ * Conv2DBackpropFilter (so no conv weight can be trained), its
+ * Conv2DBackpropInput is a scalar loop ~11x slower than the forward conv,
+ * and its BatchMatMul leaves XNNPACK for a scalar loop whenever a side is
+ * transposed (every matMul gradient) or batched. These are rebuilt from the
+ * backend's own XNNPACK kernels (Conv2D, and BatchMatMul on one
+ * un-transposed pair), called directly on TensorInfos; every intermediate
+ * is freed before returning, so the wasm heap does not grow across steps.
+ * Reverse (the filter flip of a transposed or dilated conv's gradient) is
+ * replaced by a block copy.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -45,8 +48,8 @@ class KernelScope {
   }
 
   /** A new float32 tensor that JS fills through `heap`. */
-  alloc(shape: number[]): Info {
-    const out = this.backend.makeOutput(shape, 'float32');
+  alloc(shape: number[], dtype: tf.DataType = 'float32'): Info {
+    const out = this.backend.makeOutput(shape, dtype);
     this.owned.add(out);
     return out;
   }
@@ -204,10 +207,11 @@ function conv2dBackpropFilter(s: KernelScope, x: Info, dy: Info, attrs: Attrs): 
  * flipped and with in/out channels swapped. All s*s phases go into the output
  * channels of one conv, and a reshape/transpose interleaves them back
  * (sub-pixel convolution), so no multiply is spent on inserted zeros. Stride
- * 1 is the same formula with one phase. Returns null for paddings it does not
- * cover (a pad of K or more), which the caller sends to tfjs's kernel.
+ * 1 is the same formula with one phase. Returns null for NCHW and for
+ * paddings of K or more, which go to tfjs's kernel.
  */
 function conv2dBackpropInput(s: KernelScope, dy: Info, filter: Info, attrs: Attrs): Info | null {
+  if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') return null;
   const inputShape = attrs.inputShape as [number, number, number, number];
   const info = tf.backend_util.computeConv2DInfo(
     inputShape, filter.shape as [number, number, number, number], attrs.strides as [number, number],
@@ -267,13 +271,113 @@ function subPixelFilter(w: Float32Array, f: Float32Array, kh: number, kw: number
   }
 }
 
+/** Per-matrix multiply-adds above which one XNNPACK call per batch entry beats tfjs's scalar batched loop. */
+const MIN_MACS_PER_BATCH_ENTRY = 1 << 18;
+
+/**
+ * a x b with transposes and batches. tfjs's wasm kernel only reaches
+ * XNNPACK for one un-transposed pair and otherwise runs a scalar loop
+ * (~10x slower, and every matMul gradient transposes one side). Here the
+ * transposes are done by the Transpose kernel and batch entries go to
+ * XNNPACK one by one through views. Returns null where tfjs's kernel is as
+ * good: no transpose and one batch entry, or small matrices.
+ */
+function batchMatMul(s: KernelScope, a: Info, b: Info, attrs: Attrs): Info | null {
+  const transposeA = attrs.transposeA === true;
+  const transposeB = attrs.transposeB === true;
+  if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+  const ra = a.shape.length;
+  const rb = b.shape.length;
+  const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  const batchA = size(a.shape.slice(0, -2));
+  const batchB = size(b.shape.slice(0, -2));
+  const batch = Math.max(batchA, batchB);
+  if (batchA !== batchB && Math.min(batchA, batchB) !== 1) return null; // multi-axis broadcast: tfjs's kernel
+  if (batch === 1 && !transposeA && !transposeB) return null;
+  if (batch > 1 && m * n * k < MIN_MACS_PER_BATCH_ENTRY) return null;
+  const outShape = [...tf.broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2)), m, n];
+
+  const asRows = (t: Info, entries: number, transpose: boolean, rows: number, cols: number) => {
+    const t3 = s.reshape(t, transpose ? [entries, cols, rows] : [entries, rows, cols]);
+    return transpose ? s.run('Transpose', { x: t3 }, { perm: [0, 2, 1] }) : t3;
+  };
+  const a3 = asRows(a, batchA, transposeA, m, k); // [batchA, m, k]
+  const b3 = asRows(b, batchB, transposeB, k, n); // [batchB, k, n]
+  const plain = { transposeA: false, transposeB: false };
+  if (batch === 1) return s.reshape(s.run('BatchMatMul', { a: a3, b: b3 }, plain), outShape);
+
+  const out = s.alloc([batch, m, n]);
+  for (let i = 0; i < batch; i++) {
+    const ai = s.view(a3, batchA === 1 ? 0 : i * m * k, [1, m, k]);
+    const bi = s.view(b3, batchB === 1 ? 0 : i * k * n, [1, k, n]);
+    const yi = s.run('BatchMatMul', { a: ai, b: bi }, plain);
+    s.heap(out).set(s.heap(yi), i * m * n);
+    s.free(yi);
+    s.free(ai);
+    s.free(bi);
+  }
+  return s.reshape(out, outShape);
+}
+
+/**
+ * tfjs's wasm Reverse computes every element's source index (~80 ns per
+ * element, 0.4 s for a 3x3x512x1024 filter flip); the elements after the
+ * last reversed axis are one contiguous run, copied whole.
+ */
+function reverse(s: KernelScope, x: Info, attrs: Attrs): Info | null {
+  if (x.dtype === 'string' || x.shape.length === 0) return null;
+  const axes = tf.util.parseAxisParam(attrs.dims as number | number[], x.shape);
+  if (axes.length === 0) return null;
+  const last = Math.max(...axes);
+  const outer = x.shape.slice(0, last + 1);
+  const run = size(x.shape.slice(last + 1));
+  const strides = tf.util.computeStrides(outer);
+  const flipped = outer.map((_, d) => axes.includes(d));
+  const out = s.alloc(x.shape, x.dtype);
+  const dst = s.backend.typedArrayFromHeap(out);
+  const src = s.backend.typedArrayFromHeap(x);
+  const count = size(outer);
+  for (let o = 0; o < count; o++) {
+    let from = 0;
+    let rest = o;
+    for (let d = 0; d < outer.length; d++) {
+      const stride = d === outer.length - 1 ? 1 : strides[d];
+      const i = Math.floor(rest / stride);
+      rest -= i * stride;
+      from += (flipped[d] ? outer[d] - 1 - i : i) * stride;
+    }
+    if (run === 1) dst[o] = src[from];
+    else dst.set(src.subarray(from * run, (from + 1) * run), o * run);
+  }
+  return out;
+}
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((p, d) => p * d, 1);
+}
+
+/** The wasm kernels the ones above are built from, captured before any is replaced. */
 const CAPTURED = ['Conv2D', 'BatchMatMul', 'Transpose', 'Slice', 'PadV2', 'Reshape', 'Add'];
+
+type FastKernel = (s: KernelScope, inputs: tf.NamedTensorInfoMap, attrs: Attrs) => Info | null;
+
+const FAST_KERNELS: Record<string, FastKernel> = {
+  Conv2DBackpropFilter: (s, { x, dy }, attrs) => conv2dBackpropFilter(s, x!, dy!, attrs),
+  Conv2DBackpropInput: (s, { dy, filter }, attrs) => conv2dBackpropInput(s, dy!, filter!, attrs),
+  BatchMatMul: (s, { a, b }, attrs) => batchMatMul(s, a!, b!, attrs),
+  Reverse: (s, { x }, attrs) => reverse(s, x!, attrs),
+};
 
 let registered = false;
 
 /**
- * Registers Conv2DBackpropFilter and a fast Conv2DBackpropInput for 'wasm'.
- * Call after `await tf.setBackend('wasm')`; later calls do nothing.
+ * Registers Conv2DBackpropFilter for 'wasm' and replaces its
+ * Conv2DBackpropInput, BatchMatMul and Reverse with faster ones that hand
+ * the cases they do not cover to the originals. Call after
+ * `await tf.setBackend('wasm')` (or at least after importing
+ * '@tensorflow/tfjs-backend-wasm'); later calls do nothing.
  */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
@@ -283,30 +387,21 @@ export function registerWasmTrainingKernels(): void {
     if (k === undefined) throw new BackendError(`wasm kernel '${name}' is not registered; import '@tensorflow/tfjs-backend-wasm' before registering training kernels`);
     kernels.set(name, k.kernelFunc);
   }
-  const original = tf.getKernel('Conv2DBackpropInput', 'wasm');
-  if (original === undefined) throw new BackendError(`wasm kernel 'Conv2DBackpropInput' is not registered; import '@tensorflow/tfjs-backend-wasm' first`);
-
-  tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Conv2DBackpropInput',
-    backendName: 'wasm',
-    // The original's setupFunc binds its C++ entry point, still needed for the NCHW fallback.
-    setupFunc: original.setupFunc,
-    kernelFunc: ({ inputs, backend, attrs = {} }) => {
-      if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') {
+  for (const [name, fast] of Object.entries(FAST_KERNELS)) {
+    const original = tf.getKernel(name, 'wasm');
+    if (original !== undefined) tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({
+      kernelName: name,
+      backendName: 'wasm',
+      // The original's setupFunc binds its C++ entry point, which the fallback still calls.
+      setupFunc: original?.setupFunc,
+      kernelFunc: ({ inputs, backend, attrs = {} }) => {
+        const out = withScope(backend as BackendWasm, kernels, (s) => fast(s, inputs, attrs));
+        if (out !== null) return out;
+        if (original === undefined) throw new BackendError(`wasm ${name}: no fallback kernel for attrs ${JSON.stringify(attrs)}`);
         return original.kernelFunc({ inputs, backend, attrs });
-      }
-      const fast = withScope(backend as BackendWasm, kernels,
-        (s) => conv2dBackpropInput(s, inputs.dy!, inputs.filter!, attrs));
-      return fast ?? original.kernelFunc({ inputs, backend, attrs });
-    },
-  });
-  if (tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined) tf.unregisterKernel('Conv2DBackpropFilter', 'wasm');
-  tf.registerKernel({
-    kernelName: 'Conv2DBackpropFilter',
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs = {} }) =>
-      withScope(backend as BackendWasm, kernels, (s) => conv2dBackpropFilter(s, inputs.x!, inputs.dy!, attrs)),
-  });
+      },
+    });
+  }
   registered = true;
 }

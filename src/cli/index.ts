@@ -6,6 +6,7 @@ import { DATASET_NAMES, loadRgbImage, openDataset, splitTrainVal } from '../data
 import type { DatasetName } from '../data/types';
 import { evaluateSamples } from '../eval/evaluate';
 import { formatMetricsTable } from '../eval/format';
+import { exportForInference } from '../infer/export';
 import { predict } from '../infer/predict';
 import { parseInputShape, type Fc6Variant } from '../model/config';
 import { RUN_FILES, writeJson } from '../train/checkpoint';
@@ -210,6 +211,14 @@ export function buildProgram(): Command {
     .option('--out <dir>', 'output folder', 'predictions')
     .option('--native', 'run at the image\'s own size instead of the training size')
     .action(predictCommand);
+  program.command('export')
+    .description('write an inference copy of a run (stock tfjs layers + fcn-model.json) for a browser or Node app')
+    .requiredOption('--run <dir>', 'run folder')
+    .requiredOption('--out <dir>', 'output folder')
+    .action(async (flags: { run: string; out: string }) => {
+      await selectBackend();
+      for (const f of await exportForInference(flags.run, flags.out)) console.log(`wrote ${f}`);
+    });
   registerDataCommands(program);
   registerWeightsCommands(program);
   registerDoctorCommand(program);

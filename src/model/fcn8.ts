@@ -49,12 +49,16 @@ export function buildFcn8(partial: Partial<Fcn8Config> = {}): tf.LayersModel {
     name: 'fc6', filters: fcFilters, kernelSize: fc6.kernelSize, dilationRate: fc6.dilation, padding: 'same',
     activation: 'relu', kernelInitializer: heInit(), kernelRegularizer: reg(),
   }).apply(pool5) as tf.SymbolicTensor;
-  x = new StepDropout({ name: 'drop6', rate: config.dropout, seed: seed * 2 + 1 }).apply(x) as tf.SymbolicTensor;
+  // No dropout layer at rate 0, so an inference model is made of stock tfjs layers only (loads in a browser as is).
+  const dropout = (name: string, from: tf.SymbolicTensor, layerSeed: number) => config.dropout > 0
+    ? new StepDropout({ name, rate: config.dropout, seed: layerSeed }).apply(from) as tf.SymbolicTensor
+    : from;
+  x = dropout('drop6', x, seed * 2 + 1);
   x = tf.layers.conv2d({
     name: 'fc7', filters: fcFilters, kernelSize: 1, activation: 'relu',
     kernelInitializer: heInit(), kernelRegularizer: reg(),
   }).apply(x) as tf.SymbolicTensor;
-  x = new StepDropout({ name: 'drop7', rate: config.dropout, seed: seed * 2 + 2 }).apply(x) as tf.SymbolicTensor;
+  x = dropout('drop7', x, seed * 2 + 2);
 
   // Score layers start at zero as in the paper: the net first predicts "uniform" and learns from there.
   const score = (name: string, from: tf.SymbolicTensor) => tf.layers.conv2d({

@@ -71,7 +71,7 @@ function concatBuffers(parts: ArrayBuffer | ArrayBuffer[]): Uint8Array {
 }
 
 /** Serialises the model's topology and weights; the caller decides when the files go live. */
-async function modelArtifacts(model: tf.LayersModel): Promise<{ json: string; weights: Uint8Array }> {
+export async function modelArtifacts(model: tf.LayersModel): Promise<{ json: string; weights: Uint8Array }> {
   let captured: tf.io.ModelArtifacts | null = null;
   await model.save(tf.io.withSaveHandler(async (artifacts) => {
     captured = artifacts;
