@@ -14,6 +14,7 @@ import {
 import { resolveTrainConfig, type TrainConfig } from './config';
 import { fit, type EpochLogs, type FitOutcome, type StopFlag, type TrainCallbacks } from './loop';
 import { planMemory, formatMemoryPlan, checkMemoryPlan } from './memory-plan';
+import { createDataParallelStepper, resolveLanes, type DataParallelStepper } from './workers';
 
 export interface DatasetChoice {
   name: DatasetName;
@@ -133,16 +134,25 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
       await opts.callbacks?.onEpochEnd?.(epoch, logs, s);
     },
   };
+  // wasm runs one core per process: split each batch over worker threads, one lane per core.
+  const lanes = Math.min(resolveLanes(config.workers), config.batchSize);
+  let parallel: DataParallelStepper | null = null;
+  if (backend.choice === 'wasm' && lanes > 1) {
+    parallel = await createDataParallelStepper({ model, optimizer, config, workers: lanes, ignoreIndex: ds.ignoreIndex });
+    log(`train: data-parallel over ${lanes} lanes (this thread + ${lanes - 1} worker thread${lanes > 2 ? 's' : ''})`);
+  }
   let outcome: FitOutcome;
   try {
     outcome = await fit({
       config, model, optimizer, train: trainLoader, val: valLoader, classNames, ignoreIndex: ds.ignoreIndex,
-      state, callbacks, save, stop: opts.stop,
+      state, callbacks, save, stop: opts.stop, stepper: parallel?.stepper,
     });
   } catch (err) {
     model.dispose();
     optimizer.dispose();
     throw err;
+  } finally {
+    await parallel?.close();
   }
   for (const s of [...trainLoader.skipped, ...(valLoader?.skipped ?? [])]) log(`warning: skipped ${s.path}: ${s.reason}`);
 

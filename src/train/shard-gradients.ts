@@ -1,0 +1,135 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '../data/types';
+import { pixelCrossEntropy } from '../model/loss';
+import { setDropoutStep } from '../model/step-dropout';
+import { batchTensors, trainableVariables } from './loop';
+
+/**
+ * The pieces of data-parallel training that every lane (main thread or
+ * worker) shares: how a batch is cut into shards, and the gradient of one
+ * shard's share of the whole-batch loss.
+ */
+
+/** Images [from, to) of a batch, with the factor that turns its mean loss into its share of the batch's. */
+export interface Shard {
+  readonly from: number;
+  readonly to: number;
+  /**
+   * The shard's loss weight (valid pixels, or their summed class weight)
+   * over the whole batch's: pixelCrossEntropy divides by that weight, so
+   * scale * shardLoss summed over shards is the whole-batch loss. 0 where
+   * the shard has no valid pixel (its loss and gradient are 0 then, not NaN).
+   */
+  readonly scale: number;
+}
+
+/**
+ * Sum of the per-pixel loss weights of images [from, to): the divisor
+ * pixelCrossEntropy uses. A label that is not ignoreIndex counts 1, or its
+ * class weight (0 for an id with no weight, as the one-hot row is empty).
+ */
+export function lossWeight(
+  batch: Batch, from: number, to: number, ignoreIndex: number, classWeights: readonly number[] | null,
+): number {
+  const pixels = batch.height * batch.width;
+  const labels = batch.labels;
+  let sum = 0;
+  for (let i = from * pixels; i < to * pixels; i++) {
+    const id = labels[i];
+    if (id !== ignoreIndex) sum += classWeights ? classWeights[id] ?? 0 : 1;
+  }
+  return sum;
+}
+
+/**
+ * Cuts a batch of B images into min(lanes, B) contiguous shards as even as
+ * possible; the larger ones go last, so lane 0 (the main thread, which also
+ * combines and applies the gradients) gets the smaller share.
+ */
+export function splitBatch(
+  batch: Batch, lanes: number, ignoreIndex: number, classWeights: readonly number[] | null,
+): Shard[] {
+  const images = batch.ids.length;
+  const used = Math.max(1, Math.min(lanes, images));
+  const base = Math.floor(images / used);
+  const extra = images % used;
+  const ranges: [number, number][] = [];
+  for (let lane = 0, from = 0; lane < used; lane++) {
+    const size = base + (lane >= used - extra ? 1 : 0);
+    ranges.push([from, from + size]);
+    from += size;
+  }
+  const weights = ranges.map(([from, to]) => lossWeight(batch, from, to, ignoreIndex, classWeights));
+  const total = weights.reduce((a, b) => a + b, 0);
+  return ranges.map(([from, to], i) => ({ from, to, scale: total > 0 ? weights[i] / total : 0 }));
+}
+
+/** Images [from, to) of a batch; copies when `copy` (a view would post its whole buffer to a worker). */
+export function shardBatch(batch: Batch, shard: Shard, copy: boolean): Batch {
+  const pixels = batch.height * batch.width;
+  const cut = (a: Uint8Array, per: number) => copy
+    ? a.slice(shard.from * per, shard.to * per)
+    : a.subarray(shard.from * per, shard.to * per);
+  return {
+    ids: batch.ids.slice(shard.from, shard.to), height: batch.height, width: batch.width,
+    images: cut(batch.images, pixels * 3), labels: cut(batch.labels, pixels),
+  };
+}
+
+export interface ShardGradients {
+  /** One gradient per trainable variable, in trainableVariables order. */
+  grads: Float32Array[];
+  /** scale * the shard's mean data loss: its part of the whole-batch loss. */
+  loss: number;
+  /** The regularisation loss where asked for (one lane adds it), else 0. */
+  regLoss: number;
+}
+
+/**
+ * Gradients of scale * dataLoss(shard) (+ the regularisation loss when
+ * `withReg`) with respect to the model's trainable variables, read back as
+ * plain arrays; no tensor outlives the call. Summed over the shards of a
+ * batch this is exactly trainStep's gradient of the whole batch.
+ */
+export async function shardGradients(
+  model: tf.LayersModel, shard: Batch, scale: number, withReg: boolean, step: number,
+  ignoreIndex: number, classWeights: readonly number[] | null,
+): Promise<ShardGradients> {
+  setDropoutStep(model, step);
+  const { x, y } = batchTensors(shard);
+  const vars = trainableVariables(model);
+  let dataLoss: tf.Scalar | null = null;
+  let regLoss: tf.Scalar | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const logits = model.apply(x, { training: true }) as tf.Tensor4D;
+    const data = tf.mul(pixelCrossEntropy(logits, y, ignoreIndex, classWeights), scale) as tf.Scalar;
+    const regs = withReg ? model.calculateLosses() : [];
+    const reg = regs.length ? tf.addN(regs) as tf.Scalar : tf.scalar(0);
+    dataLoss = tf.keep(data);
+    regLoss = tf.keep(reg);
+    return tf.add(data, reg) as tf.Scalar;
+  }, vars);
+  // A variable the loss does not reach has no entry; its share is zero.
+  const arrays = await Promise.all(vars.map((v) => grads[v.name]
+    ? grads[v.name].data() as Promise<Float32Array>
+    : Promise.resolve(new Float32Array(v.size))));
+  const [d, r] = await Promise.all([(dataLoss as unknown as tf.Scalar).data(), (regLoss as unknown as tf.Scalar).data()]);
+  tf.dispose([x, y, value, dataLoss as unknown as tf.Scalar, regLoss as unknown as tf.Scalar]);
+  tf.dispose(Object.values(grads));
+  return { grads: arrays, loss: d[0], regLoss: r[0] };
+}
+
+/** Adds another lane's gradients into `into`, variable by variable (lane order fixes the rounding). */
+export function addGradients(into: Float32Array[], other: (variable: number) => Float32Array): void {
+  into.forEach((g, v) => {
+    const theirs = other(v);
+    for (let j = 0; j < g.length; j++) g[j] += theirs[j];
+  });
+}
+
+/** One optimizer update from gradients held as plain arrays (trainableVariables order). */
+export function applyGradientArrays(optimizer: tf.Optimizer, vars: readonly tf.Variable[], grads: readonly Float32Array[]): void {
+  const named = vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(grads[i], v.shape, 'float32') }));
+  optimizer.applyGradients(named);
+  tf.dispose(named.map((g) => g.tensor));
+}

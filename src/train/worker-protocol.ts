@@ -1,0 +1,93 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '../data/types';
+import type { Fcn8Config } from '../model/config';
+
+/**
+ * What the main thread and a data-parallel worker (worker-entry.ts) say to
+ * each other. Weights and gradients never go through a message: each lives
+ * in a SharedArrayBuffer as all trainable variables back to back, float32,
+ * in trainableVariables order (see VariableLayout).
+ */
+
+/** Test-only: make a worker fail at a step, to check that the failure surfaces. */
+export interface InjectedFault {
+  /** 1-based worker (lane) index. */
+  readonly worker: number;
+  readonly step: number;
+  /** 'throw': an error inside the step; 'uncaught': an exception outside any handler; 'exit': process.exit(3). */
+  readonly kind: 'throw' | 'uncaught' | 'exit';
+}
+
+/** workerData of a worker thread. */
+export interface WorkerInit {
+  /** Lane index, from 1 (the main thread is lane 0). */
+  readonly lane: number;
+  readonly model: Fcn8Config;
+  readonly ignoreIndex: number;
+  readonly classWeights: readonly number[] | null;
+  /** The main model's weights, written by the main thread before each step. */
+  readonly weights: SharedArrayBuffer;
+  /** This worker's gradient, written by it after each step. */
+  readonly grads: SharedArrayBuffer;
+  readonly fault: InjectedFault | null;
+}
+
+export type ToWorker = { type: 'step'; step: number; shard: Batch; scale: number };
+
+export type FromWorker =
+  /** The replica is built; its trainable variables' shapes, to check against the main model. */
+  | { type: 'ready'; shapes: number[][] }
+  /** The gradient is in the grads buffer. */
+  | { type: 'grads'; loss: number }
+  | { type: 'error'; message: string };
+
+/** Where each trainable variable sits in a flat float32 buffer. */
+export class VariableLayout {
+  readonly offsets: number[];
+  readonly size: number;
+
+  constructor(readonly shapes: readonly (readonly number[])[]) {
+    this.offsets = [];
+    let size = 0;
+    for (const shape of shapes) {
+      this.offsets.push(size);
+      size += shape.reduce((a, b) => a * b, 1);
+    }
+    this.size = size;
+  }
+
+  static of(vars: readonly tf.Variable[]): VariableLayout {
+    return new VariableLayout(vars.map((v) => v.shape));
+  }
+
+  /** A float32 view of the buffer over variable `i`. */
+  view(buffer: SharedArrayBuffer, i: number): Float32Array {
+    const length = (i + 1 < this.offsets.length ? this.offsets[i + 1] : this.size) - this.offsets[i];
+    return new Float32Array(buffer, 4 * this.offsets[i], length);
+  }
+
+  allocate(): SharedArrayBuffer {
+    return new SharedArrayBuffer(4 * this.size);
+  }
+
+  /** "3x3x3x4, 4, ..." for error messages. */
+  describe(): string {
+    return this.shapes.map((s) => s.join('x') || 'scalar').join(', ');
+  }
+}
+
+/** Copies the variables' current values into `buffer`. */
+export async function writeVariables(vars: readonly tf.Variable[], layout: VariableLayout, buffer: SharedArrayBuffer): Promise<void> {
+  const values = await Promise.all(vars.map((v) => v.data() as Promise<Float32Array>));
+  values.forEach((value, i) => layout.view(buffer, i).set(value));
+}
+
+/** Loads values from `buffer` into the variables (a worker taking the main model's weights). */
+export function readVariables(vars: readonly tf.Variable[], layout: VariableLayout, buffer: SharedArrayBuffer): void {
+  vars.forEach((v, i) => {
+    // wasm copies the values into its heap here, so the shared buffer may be rewritten later.
+    const value = tf.tensor(layout.view(buffer, i), v.shape, 'float32');
+    v.assign(value);
+    value.dispose();
+  });
+}
