@@ -78,6 +78,44 @@ export interface StepResult { loss: number; regLoss: number }
  */
 export type Stepper = (batch: Batch, step: number) => Promise<StepResult>;
 
+export interface LossGradients {
+  /** Gradients keyed by variable name; the caller disposes them. */
+  grads: tf.NamedTensorMap;
+  loss: number;
+  regLoss: number;
+}
+
+/**
+ * Gradients of scale * dataLoss(batch) (+ the regularisation loss when
+ * `withReg`) with respect to the model's trainable variables, and both
+ * losses as numbers. Everything but the gradients is freed.
+ */
+export async function lossGradients(
+  model: tf.LayersModel, batch: Batch,
+  opts: { step: number; ignoreIndex: number; classWeights: readonly number[] | null; scale?: number; withReg?: boolean },
+): Promise<LossGradients> {
+  const { scale = 1, withReg = true } = opts;
+  setDropoutStep(model, opts.step);
+  const { x, y } = batchTensors(batch);
+  let dataLoss: tf.Scalar | null = null;
+  let regLoss: tf.Scalar | null = null;
+  const { value, grads } = tf.variableGrads(() => {
+    const logits = model.apply(x, { training: true }) as tf.Tensor4D;
+    const ce = pixelCrossEntropy(logits, y, opts.ignoreIndex, opts.classWeights);
+    const data = scale === 1 ? ce : tf.mul(ce, scale) as tf.Scalar;
+    const regs = withReg ? model.calculateLosses() : [];
+    const reg = regs.length ? tf.addN(regs) as tf.Scalar : tf.scalar(0);
+    dataLoss = tf.keep(data);
+    regLoss = tf.keep(reg);
+    return tf.add(data, reg) as tf.Scalar;
+  }, trainableVariables(model));
+  const d = dataLoss as unknown as tf.Scalar;
+  const r = regLoss as unknown as tf.Scalar;
+  const [dv, rv] = await Promise.all([d.data(), r.data()]);
+  tf.dispose([x, y, value, d, r]);
+  return { grads, loss: dv[0], regLoss: rv[0] };
+}
+
 /**
  * One optimisation step on one batch: forward, backward, Adam update.
  * Returns the losses as plain numbers; no tensor outlives the call.
@@ -85,25 +123,10 @@ export type Stepper = (batch: Batch, step: number) => Promise<StepResult>;
 export async function trainStep(
   model: tf.LayersModel, optimizer: tf.Optimizer, batch: Batch, config: TrainConfig, step: number, ignoreIndex = 255,
 ): Promise<StepResult> {
-  setDropoutStep(model, step);
-  const { x, y } = batchTensors(batch);
-  const vars = trainableVariables(model);
-  let dataLoss: tf.Scalar | null = null;
-  let regLoss: tf.Scalar | null = null;
-  const { value, grads } = tf.variableGrads(() => {
-    const logits = model.apply(x, { training: true }) as tf.Tensor4D;
-    const data = pixelCrossEntropy(logits, y, ignoreIndex, config.classWeights);
-    const regs = model.calculateLosses();
-    const reg = regs.length ? tf.addN(regs) as tf.Scalar : tf.scalar(0);
-    dataLoss = tf.keep(data);
-    regLoss = tf.keep(reg);
-    return tf.add(data, reg) as tf.Scalar;
-  }, vars);
+  const { grads, loss, regLoss } = await lossGradients(model, batch, { step, ignoreIndex, classWeights: config.classWeights });
   optimizer.applyGradients(grads);
-  const [d, r] = await Promise.all([(dataLoss as unknown as tf.Scalar).data(), (regLoss as unknown as tf.Scalar).data()]);
-  tf.dispose([x, y, value, dataLoss as unknown as tf.Scalar, regLoss as unknown as tf.Scalar]);
   tf.dispose(Object.values(grads));
-  return { loss: d[0], regLoss: r[0] };
+  return { loss, regLoss };
 }
 
 /** Lets timers, I/O and a notebook's display run between batches. */

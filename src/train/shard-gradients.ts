@@ -1,8 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/types';
-import { pixelCrossEntropy } from '../model/loss';
-import { setDropoutStep } from '../model/step-dropout';
-import { batchTensors, trainableVariables } from './loop';
+import { lossGradients, trainableVariables } from './loop';
 
 /**
  * The pieces of data-parallel training that every lane (main thread or
@@ -95,28 +93,14 @@ export async function shardGradients(
   model: tf.LayersModel, shard: Batch, scale: number, withReg: boolean, step: number,
   ignoreIndex: number, classWeights: readonly number[] | null,
 ): Promise<ShardGradients> {
-  setDropoutStep(model, step);
-  const { x, y } = batchTensors(shard);
   const vars = trainableVariables(model);
-  let dataLoss: tf.Scalar | null = null;
-  let regLoss: tf.Scalar | null = null;
-  const { value, grads } = tf.variableGrads(() => {
-    const logits = model.apply(x, { training: true }) as tf.Tensor4D;
-    const data = tf.mul(pixelCrossEntropy(logits, y, ignoreIndex, classWeights), scale) as tf.Scalar;
-    const regs = withReg ? model.calculateLosses() : [];
-    const reg = regs.length ? tf.addN(regs) as tf.Scalar : tf.scalar(0);
-    dataLoss = tf.keep(data);
-    regLoss = tf.keep(reg);
-    return tf.add(data, reg) as tf.Scalar;
-  }, vars);
+  const { grads, loss, regLoss } = await lossGradients(model, shard, { step, ignoreIndex, classWeights, scale, withReg });
   // A variable the loss does not reach has no entry; its share is zero.
   const arrays = await Promise.all(vars.map((v) => grads[v.name]
     ? grads[v.name].data() as Promise<Float32Array>
     : Promise.resolve(new Float32Array(v.size))));
-  const [d, r] = await Promise.all([(dataLoss as unknown as tf.Scalar).data(), (regLoss as unknown as tf.Scalar).data()]);
-  tf.dispose([x, y, value, dataLoss as unknown as tf.Scalar, regLoss as unknown as tf.Scalar]);
   tf.dispose(Object.values(grads));
-  return { grads: arrays, loss: d[0], regLoss: r[0] };
+  return { grads: arrays, loss, regLoss };
 }
 
 /** Adds another lane's gradients into `into`, variable by variable (lane order fixes the rounding). */
