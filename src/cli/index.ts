@@ -23,6 +23,7 @@ import { registerDataCommands } from './data';
 import { registerDoctorCommand } from './doctor';
 import { writeRunReport } from './eval-report';
 import { registerLrFindCommand } from './lr-find';
+import { registerStartCommand } from './start';
 import { registerWeightsCommands } from './weights';
 
 const int = (name: string) => (v: string) => {
@@ -223,6 +224,7 @@ export function buildProgram(): Command {
   registerWeightsCommands(program);
   registerDoctorCommand(program);
   registerLrFindCommand(program);
+  registerStartCommand(program);
   return program;
 }
 

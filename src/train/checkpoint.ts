@@ -90,6 +90,8 @@ export async function modelArtifacts(model: tf.LayersModel): Promise<{ json: str
 async function optimizerArtifacts(optimizer: tf.Optimizer): Promise<{ specs: tf.io.WeightsManifestEntry[]; data: Uint8Array }> {
   const named = await optimizer.getWeights();
   const { data, specs } = await tf.io.encodeWeights(named);
+  // getWeights returns the slot variables themselves plus a fresh 'iter' scalar, which is ours to free.
+  tf.dispose(named.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor));
   return { specs, data: concatBuffers(data as ArrayBuffer | ArrayBuffer[]) };
 }
 

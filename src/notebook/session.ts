@@ -1,0 +1,224 @@
+import * as path from 'node:path';
+import { selectBackend, type SelectedBackend } from '../backend';
+import { openDataset, resolveRoadDataset, splitTrainVal } from '../data';
+import type { DatasetName, SampleRef, SegDataset } from '../data/types';
+import { evaluateSamples } from '../eval/evaluate';
+import { formatMetricsTable } from '../eval/format';
+import type { SegmentationMetrics } from '../eval/confusion';
+import type { RoadMetrics } from '../eval/kitti-maxf';
+import { buildFcn8 } from '../model/fcn8';
+import { defaultVgg16WeightsPath } from '../model/weights-file';
+import type { PresetName, TrainConfig } from '../train/config';
+import { loadRun } from '../train/load-run';
+import type { EpochLogs } from '../train/loop';
+import { FcnError } from '../util/errors';
+import { showPng, tslabDisplay, type DisplayFactory } from './display';
+import { saveFigures } from './figures';
+import { labelledGrid, predictionGrid, type GridLayout } from './grids';
+import {
+  DATASET_FOLDERS, PROJECT_ROOT, figuresDir, formatHyperparameters, hyperparameters, notebookRunDir, presetFromEnv,
+  trainConfigOf, type Hyperparameters,
+} from './settings';
+import { trainInNotebook } from './train';
+
+export interface SessionOptions {
+  makeDisplay?: DisplayFactory;
+  /** Where text goes (console.log: the cell's output). */
+  log?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** What evaluate() measured, as written next to the figures. */
+export interface SessionMetrics {
+  split: string;
+  images: number;
+  metrics: SegmentationMetrics;
+  road: RoadMetrics | null;
+}
+
+const DEFAULT_LAYOUT: GridLayout = { rows: 2, cols: 2 };
+
+/**
+ * One notebook, top to bottom: each method is one cell of the report
+ * (data, model, training, evaluation, test images, figures). Expected
+ * problems (a missing dataset, a step run before its predecessor) print one
+ * line and leave the later cells as no-ops, because a cell that throws makes
+ * Jupyter skip every cell after it.
+ */
+export class NotebookSession {
+  private ds: SegDataset | null = null;
+  /** Why the later cells do nothing (a missing dataset), or null. */
+  stopped: string | null = null;
+  /** Set when training ran all its epochs (an interrupted run leaves it false until re-run). */
+  finished = false;
+  history: EpochLogs[] = [];
+  metrics: SessionMetrics | null = null;
+  testGrid: Buffer | null = null;
+
+  private constructor(
+    readonly datasetName: DatasetName,
+    readonly backend: SelectedBackend,
+    readonly preset: PresetName,
+    readonly hp: Hyperparameters,
+    readonly config: TrainConfig,
+    private readonly opts: Required<Omit<SessionOptions, 'env'>> & { env: NodeJS.ProcessEnv },
+  ) {}
+
+  /**
+   * The hyperparameters cell: picks the backend (and says why), the preset
+   * (FCN_PRESET, else paper on a GPU and cpu otherwise) and applies `changes`.
+   */
+  static async setUp(dataset: DatasetName, changes: Partial<Hyperparameters> = {}, options: SessionOptions = {}): Promise<NotebookSession> {
+    const opts = { makeDisplay: options.makeDisplay ?? tslabDisplay, log: options.log ?? ((l: string) => console.log(l)), env: options.env ?? process.env };
+    const backend = await selectBackend({ log: null });
+    opts.log(backend.line);
+    const preset = presetFromEnv(backend, opts.env);
+    const hp = hyperparameters(preset, dataset, changes, opts.env);
+    const config = trainConfigOf(preset, hp);
+    opts.log(formatHyperparameters(preset, hp, config, opts.env));
+    return new NotebookSession(dataset, backend, preset, hp, config, opts);
+  }
+
+  /** The run folder of these settings: re-running training with them resumes it. */
+  get runDir(): string {
+    return notebookRunDir(this.config, this.datasetName, this.ds?.dir ?? this.hp.dataDir, this.opts.env);
+  }
+
+  /** The dataset, opened on first use; null (and a one-line note) when it is missing. */
+  private async ready(what: string): Promise<SegDataset | null> {
+    if (!this.stopped && !this.ds) this.ds = await this.openData();
+    if (this.ds) return this.ds;
+    this.opts.log(`${what}: skipped (${this.stopped})`);
+    return null;
+  }
+
+  /** The dataset once training has finished, else null with a note saying what to run. */
+  private async trained(what: string): Promise<SegDataset | null> {
+    const ds = await this.ready(what);
+    if (ds && !this.finished) this.opts.log(`${what}: run the training cell to the end first`);
+    return ds && this.finished ? ds : null;
+  }
+
+  private async openData(): Promise<SegDataset | null> {
+    const log = this.opts.log;
+    const { howToGet } = DATASET_FOLDERS[this.datasetName];
+    try {
+      return await openDataset(this.datasetName, this.hp.dataDir);
+    } catch (err) {
+      if (!(err instanceof FcnError)) throw err;
+      log(`data: ${err.message}`);
+      log(`To get ${this.datasetName}: ${howToGet}.`);
+    }
+    if (this.datasetName !== 'kitti-road') {
+      this.stopped = `no ${this.datasetName} data in ${this.hp.dataDir}`;
+      log(`The cells below do nothing until the data is there; then re-run the notebook.`);
+      return null;
+    }
+    const road = await resolveRoadDataset(path.join(PROJECT_ROOT, 'data'), { progress: false });
+    log(road.note);
+    return openDataset(road.name, road.dir);
+  }
+
+  /** Held-out samples: the set's own val split, else the part of train that training validates on. */
+  private async validationSamples(ds: SegDataset): Promise<{ split: string; samples: SampleRef[] }> {
+    if (ds.splits.includes('val')) return { split: 'val', samples: await ds.samples('val') };
+    const { val } = splitTrainVal(await ds.samples('train'), this.config.valFraction, this.config.seed);
+    return { split: `holdout (${Math.round(100 * this.config.valFraction)}% of train, seed ${this.config.seed})`, samples: val };
+  }
+
+  /** The data cell: counts per split, classes, and a grid of training images with their labels painted on. */
+  async showData(layout: GridLayout = DEFAULT_LAYOUT): Promise<void> {
+    const ds = await this.ready('data');
+    if (!ds) return;
+    const log = this.opts.log;
+    const train = await ds.samples('train');
+    const { split, samples: val } = await this.validationSamples(ds);
+    const counts = await Promise.all(ds.splits.map(async (s) => `${s} ${(await ds.samples(s)).length}`));
+    log(`${ds.name} in ${ds.dir}: ${counts.join(', ')} images; validation = ${split}, ${val.length} images`);
+    log(`${ds.classes.length} classes: ${ds.classes.map((c, i) => `${i} ${c.name}`).join(', ')}`);
+    showPng(await labelledGrid(ds, train, layout), this.opts.makeDisplay);
+  }
+
+  /** The model cell: layer summary, parameter count, and whether training starts from VGG16's weights. */
+  showModel(): void {
+    if (this.stopped) {
+      this.opts.log(`model: skipped (${this.stopped})`);
+      return;
+    }
+    const config = { ...this.config.model, numClasses: this.ds?.classes.length ?? this.config.model.numClasses };
+    const model = buildFcn8(config);
+    const lines: string[] = [];
+    model.summary(110, [0.4, 0.7, 0.85, 1], (line: string) => lines.push(line));
+    this.opts.log(lines.join('\n'));
+    this.opts.log(`parameters: ${model.countParams().toLocaleString('en-US')}`);
+    model.dispose();
+    const weights = defaultVgg16WeightsPath(path.join(PROJECT_ROOT, 'data', 'weights'));
+    this.opts.log(!weights
+      ? 'weights: no VGG16 file in data/weights/; the encoder trains from scratch (get it with: npx fcn weights download)'
+      : config.widthMultiplier !== 1
+        ? `weights: ${weights} is there, but width ${config.widthMultiplier} cannot take VGG16's weights; training from scratch`
+        : `weights: the encoder starts from ${weights}`);
+  }
+
+  /** The training cell (see trainInNotebook): live loss chart, progress line, resumable. */
+  async train(): Promise<void> {
+    const ds = await this.ready('training');
+    if (!ds) return;
+    const weights = defaultVgg16WeightsPath(path.join(PROJECT_ROOT, 'data', 'weights'));
+    const result = await trainInNotebook({
+      config: this.config, dataset: { name: ds.name, dir: ds.dir }, runDir: this.runDir,
+      // undefined when there is none: runTraining then logs how to get the file.
+      weights: weights ?? undefined, makeDisplay: this.opts.makeDisplay, log: this.opts.log,
+    });
+    this.history = result.history;
+    this.finished = result.outcome === 'done';
+  }
+
+  /** The evaluation cell: full-resolution scores on the validation images (the KITTI devkit's way for road). */
+  async evaluate(): Promise<void> {
+    const ds = await this.trained('evaluation');
+    if (!ds) return;
+    const run = await loadRun(this.runDir);
+    try {
+      const { split, samples } = await this.validationSamples(ds);
+      const labelled = samples.filter((s) => s.labelPath);
+      const result = await evaluateSamples(run.model, ds, labelled, {
+        classNames: ds.classes.map((c) => c.name), ignoreIndex: ds.ignoreIndex, inputShape: this.config.model.inputShape,
+      });
+      this.metrics = { split, images: labelled.length, metrics: result.metrics, road: result.road };
+      this.opts.log(`${ds.name} ${split}: ${labelled.length} images at full resolution`);
+      this.opts.log(formatMetricsTable(result.metrics, result.road ?? undefined));
+    } finally {
+      run.model.dispose();
+    }
+  }
+
+  /** The test-image cell: predictions painted on test images (validation images where the set has no test split). */
+  async showPredictions(layout: GridLayout = DEFAULT_LAYOUT): Promise<void> {
+    const ds = await this.trained('test images');
+    if (!ds) return;
+    const test = ds.splits.includes('test') ? await ds.samples('test') : [];
+    const samples = test.length ? test : (await this.validationSamples(ds)).samples;
+    const run = await loadRun(this.runDir);
+    try {
+      this.testGrid = await predictionGrid(run.model, ds.classes, samples, layout, this.config.model.inputShape);
+    } finally {
+      run.model.dispose();
+    }
+    showPng(this.testGrid, this.opts.makeDisplay);
+  }
+
+  /** The figures cell: loss chart (HTML + PNG), test grid, config and metrics, into figures/ (or FCN_FIGURES). */
+  async saveFigures(): Promise<void> {
+    const ds = await this.trained('figures');
+    if (!ds) return;
+    const { figureName } = DATASET_FOLDERS[this.datasetName];
+    const { files, notes } = await saveFigures(figuresDir(this.opts.env), {
+      name: figureName, title: `Loss, ${ds.name} (${this.preset} preset)`, history: this.history, grid: this.testGrid,
+      config: this.config, metrics: this.metrics,
+      source: { dataset: ds.name, dir: path.relative(PROJECT_ROOT, ds.dir) || '.', runDir: path.relative(PROJECT_ROOT, this.runDir), backend: this.backend.line },
+    });
+    for (const n of notes) this.opts.log(n);
+    this.opts.log(`figures: ${files.map((f) => path.relative(PROJECT_ROOT, f)).join(', ')}`);
+  }
+}

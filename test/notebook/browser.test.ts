@@ -1,0 +1,49 @@
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PROJECT_ROOT } from '../../src/notebook';
+import { findChromium, launchChromium } from '../../src/viz/chart-png';
+import { executedNotebooks, notebookSkipReason, type ExecutedNotebooks } from './executed';
+
+/** Kept after the run (git-ignored), to look at what the browser showed. */
+const ARTEFACTS = path.join(PROJECT_ROOT, 'test-artifacts', 'notebook');
+
+describe('kitti_road notebook exported to HTML, in headless Chromium', function () {
+  let run: ExecutedNotebooks;
+
+  before(async function () {
+    const reason = notebookSkipReason() ?? (findChromium() ? null : 'Chromium is not installed (bash scripts/setup.sh --test installs it)');
+    if (reason) {
+      console.log(`      skipped: ${reason}`);
+      this.skip();
+    }
+    this.timeout(600_000);
+    run = await executedNotebooks();
+  });
+
+  it('draws the Plotly chart with the train and validation traces, and shows the test grid', async function () {
+    this.timeout(120_000);
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`file://${run.outputs['kitti-road'].html}`, { waitUntil: 'load' });
+      await page.waitForSelector('.fcn-figure .main-svg', { timeout: 60_000 });
+      const traces = await page.$$eval('.fcn-figure .scatterlayer .trace', (els) => els.length);
+      assert.equal(traces, 2);
+      const legend = await page.$$eval('.fcn-figure .legendtext', (els) => els.map((e) => e.textContent));
+      assert.deepEqual(legend, ['train', 'validation']);
+      // Two epochs: one marker per epoch on each trace.
+      const points = await page.$$eval('.fcn-figure .scatterlayer .trace .points path', (els) => els.length);
+      assert.equal(points, 4);
+      const images = await page.$$eval('img', (els) => els
+        .filter((e) => (e as HTMLImageElement).src.startsWith('data:image/png'))
+        .map((e) => [(e as HTMLImageElement).naturalWidth, (e as HTMLImageElement).naturalHeight]));
+      assert.equal(images.length, 2, 'the data grid and the test grid');
+      assert.ok(images.every(([w, h]) => w > 100 && h > 50), JSON.stringify(images));
+      fs.mkdirSync(ARTEFACTS, { recursive: true });
+      await page.screenshot({ path: path.join(ARTEFACTS, 'kitti_road.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  });
+});

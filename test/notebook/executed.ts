@@ -1,0 +1,83 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { executeNotebook, jupyterPython } from '../../src/cli/start';
+import { synthesizeRoadSet } from '../../src/data';
+import { rebuildIfStale } from '../../src/notebook/load';
+import type { DatasetName } from '../../src/data/types';
+import { makeCityscapes, makeKittiSemantic } from '../data/fixtures';
+
+/** The three notebooks executed headless once per test process, shared by the notebook, figure and browser tests. */
+export interface ExecutedNotebooks {
+  root: string;
+  figures: string;
+  /** Executed notebook and its HTML export, per dataset. */
+  outputs: Record<DatasetName, { notebook: string; html: string }>;
+  /** The kitti_semantic notebook run against a missing folder. */
+  missing: { notebook: string; html: string };
+  seconds: number;
+}
+
+let executed: Promise<ExecutedNotebooks> | null = null;
+
+/** Why the notebook tests cannot run here, or null. */
+export function notebookSkipReason(): string | null {
+  return jupyterPython() ? null : 'Jupyter is not installed (bash scripts/setup.sh installs it)';
+}
+
+/**
+ * Smoke preset on small generated data: 12 synthetic road frames, and the
+ * KITTI-semantic and Cityscapes fixtures in their real layouts.
+ */
+async function executeAll(): Promise<ExecutedNotebooks> {
+  const started = Date.now();
+  // Once here, so that two kernels never compile dist/ at the same time.
+  rebuildIfStale(() => undefined);
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'fcn-notebooks-'));
+  const road = path.join(root, 'road');
+  await synthesizeRoadSet(road, { count: 12, seed: 1, progress: false });
+  const data: Record<DatasetName, string> = {
+    'kitti-road': road,
+    'kitti-semantic': makeKittiSemantic(root, 'original'),
+    cityscapes: makeCityscapes(root),
+  };
+  const figures = path.join(root, 'figures');
+  const base = { ...process.env, FCN_PRESET: 'smoke', FCN_RUNS: path.join(root, 'runs'), FCN_FIGURES: figures };
+  const log = () => undefined;
+  const run = (dataset: DatasetName, dataDir: string, outDir: string) =>
+    executeNotebook(dataset, { outDir, log, env: { ...base, FCN_DATA: dataDir } });
+  // Two at a time: the kernels mostly wait on TypeScript and the small models, not on each other.
+  const [roadOut, semanticOut] = await Promise.all([
+    run('kitti-road', data['kitti-road'], path.join(root, 'out')),
+    run('kitti-semantic', data['kitti-semantic'], path.join(root, 'out')),
+  ]);
+  const [cityscapesOut, missing] = await Promise.all([
+    run('cityscapes', data.cityscapes, path.join(root, 'out')),
+    run('kitti-semantic', path.join(root, 'no-such-folder'), path.join(root, 'out-missing')),
+  ]);
+  return {
+    root, figures,
+    outputs: { 'kitti-road': roadOut, 'kitti-semantic': semanticOut, cityscapes: cityscapesOut },
+    missing, seconds: (Date.now() - started) / 1000,
+  };
+}
+
+export function executedNotebooks(): Promise<ExecutedNotebooks> {
+  executed ??= executeAll();
+  return executed;
+}
+
+/** Every output of every code cell, flattened. */
+export interface CellOutput {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, string | string[]>;
+}
+
+export function readOutputs(notebook: string): CellOutput[] {
+  const nb = JSON.parse(fs.readFileSync(notebook, 'utf8')) as { cells: { cell_type: string; outputs?: CellOutput[] }[] };
+  return nb.cells.filter((c) => c.cell_type === 'code').flatMap((c) => c.outputs ?? []);
+}
+
+export const joined = (v: string | string[] | undefined): string => (Array.isArray(v) ? v.join('') : v ?? '');

@@ -1,0 +1,56 @@
+import { strict as assert } from 'node:assert';
+import type { DatasetName } from '../../src/data/types';
+import { executedNotebooks, joined, notebookSkipReason, readOutputs, type ExecutedNotebooks } from './executed';
+
+describe('notebooks, executed headless (smoke preset, generated data)', function () {
+  let run: ExecutedNotebooks;
+
+  before(async function () {
+    const reason = notebookSkipReason();
+    if (reason) {
+      console.log(`      skipped: ${reason}`);
+      this.skip();
+    }
+    this.timeout(600_000);
+    run = await executedNotebooks();
+    console.log(`      (all four notebook runs: ${run.seconds.toFixed(0)} s)`);
+  });
+
+  const datasets: DatasetName[] = ['kitti-road', 'kitti-semantic', 'cityscapes'];
+  for (const dataset of datasets) {
+    it(`${dataset}: runs to the end with the live Plotly chart and inline PNGs`, () => {
+      const outputs = readOutputs(run.outputs[dataset].notebook);
+      assert.equal(outputs.filter((o) => o.output_type === 'error').length, 0);
+      const html = outputs.map((o) => joined(o.data?.['text/html'])).filter(Boolean);
+      // plotly.js once, then the chart: one output, redrawn in place, holding both traces.
+      assert.equal(html.filter((h) => h.includes('window.Plotly = Plotly')).length, 1);
+      const charts = html.filter((h) => h.includes('class="fcn-figure"'));
+      assert.equal(charts.length, 1);
+      assert.match(charts[0], /"name":"train"/);
+      assert.match(charts[0], /"name":"validation"/);
+      assert.doesNotMatch(charts[0], /regularisation/, 'the smoke preset has no L2 term to draw');
+      // Two epochs drawn: x = [1, 2] for the train trace.
+      assert.match(charts[0], /"x":\[1,2\]/);
+      const pngs = outputs.filter((o) => o.data?.['image/png']);
+      assert.ok(pngs.length >= 2, `expected the data grid and the test grid, got ${pngs.length} PNGs`);
+      const text = outputs.map((o) => joined(o.text)).join('');
+      assert.match(text, /backend: \w+/);
+      assert.match(text, /preset\s+smoke \(FCN_PRESET\)/);
+      assert.match(text, /mean IoU\s+\d+\.\d\d/);
+      assert.match(text, /figures: /);
+      if (dataset === 'kitti-road') assert.match(text, /MaxF\s+AP/);
+    });
+  }
+
+  it('a missing dataset prints how to get it, and the later cells skip without an error', () => {
+    const outputs = readOutputs(run.missing.notebook);
+    assert.equal(outputs.filter((o) => o.output_type === 'error').length, 0);
+    const text = outputs.map((o) => joined(o.text)).join('');
+    assert.match(text, /no-such-folder is missing/);
+    assert.match(text, /To get kitti-semantic: unzip/);
+    assert.match(text, /training: skipped \(no kitti-semantic data/);
+    assert.equal(text.match(/To get kitti-semantic/g)?.length, 1, 'the how-to is printed once');
+    assert.match(text, /figures: skipped/);
+    assert.equal(outputs.filter((o) => o.data?.['image/png']).length, 0);
+  });
+});
