@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DatasetName } from '../data/types';
+import { defaultEnvironmentProbe, formatDoctorReport, runDoctor } from '../doctor';
 import { DATASET_FOLDERS, PROJECT_ROOT, figuresDir } from '../notebook/settings';
 import { isPresetName } from '../train/config';
 import { FcnError } from '../util/errors';
@@ -130,6 +131,12 @@ export async function startNotebooks(opts: StartOptions): Promise<void> {
   const log = (line: string) => console.error(line);
   if (opts.preset && !isPresetName(opts.preset)) throw new FcnError(`preset "${opts.preset}" is unknown; use paper, cpu or smoke`);
   ensureJupyter(log);
+  // The same checks as `fcn doctor`: stop with their fixes rather than fail halfway through a notebook.
+  const doctor = await runDoctor(defaultEnvironmentProbe(PROJECT_ROOT));
+  if (!doctor.canStart) {
+    console.error(formatDoctorReport(doctor));
+    throw new FcnError('the main job cannot run here; fix the FAIL lines above (`npx fcn doctor` repeats these checks)');
+  }
   const figures = figuresDir();
   const results: string[] = [];
   for (const dataset of opts.notebooks) {

@@ -104,7 +104,8 @@ export async function lossGradients(
     const ce = pixelCrossEntropy(logits, y, opts.ignoreIndex, opts.classWeights);
     const data = scale === 1 ? ce : tf.mul(ce, scale) as tf.Scalar;
     const regs = withReg ? model.calculateLosses() : [];
-    const reg = regs.length ? tf.addN(regs) as tf.Scalar : tf.scalar(0);
+    // Pairwise adds: one addN over all 19 kernels needs more storage buffers than WebGPU allows per program (8).
+    const reg = regs.length ? regs.reduce((a, b) => tf.add(a, b) as tf.Scalar) : tf.scalar(0);
     dataLoss = tf.keep(data);
     regLoss = tf.keep(reg);
     return tf.add(data, reg) as tf.Scalar;
