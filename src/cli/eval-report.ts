@@ -7,7 +7,7 @@ import type { TrainConfig } from '../train/config';
 import { loadRun } from '../train/load-run';
 import { FcnError } from '../util/errors';
 import { errorGrid } from '../viz/error-grid';
-import { ROAD_PALETTE, paletteFromClasses } from '../viz/palette';
+import { paletteFor } from '../viz/palette';
 import { writeEvalReport } from '../viz/report';
 
 export interface RunReportOptions {
@@ -61,7 +61,7 @@ export async function writeRunReport(runDir: string, dataDir: string | null | un
     const { worst } = await findWorstSamples(run.model, loader.epoch(0), {
       k: opts.k ?? 6, by, numClasses: ds.classes.length, ignoreIndex: ds.ignoreIndex,
     });
-    const palette = ds.classes.length === 2 ? ROAD_PALETTE : paletteFromClasses(ds.classes);
+    const palette = paletteFor(ds.classes);
     const [h, w] = run.config.model.inputShape;
     const written = writeEvalReport(outDir, {
       title: `${path.basename(path.resolve(runDir))}: ${ds.name} ${split}`,

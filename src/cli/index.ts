@@ -16,7 +16,7 @@ import { overfitBatch } from '../train/overfit';
 import { openTrainingDataset, runTraining } from '../train/run';
 import { FcnError } from '../util/errors';
 import { startProgress } from '../util/progress';
-import { ROAD_PALETTE, paletteFromClasses } from '../viz/palette';
+import { paletteFor } from '../viz/palette';
 import { overlay } from '../viz/overlay';
 import { encodePng } from '../viz/png';
 import { registerDataCommands } from './data';
@@ -155,7 +155,7 @@ async function evalCommand(flags: { run: string; data?: string; split?: string; 
 async function predictCommand(images: string[], flags: { run: string; out: string; native?: boolean }): Promise<void> {
   await selectBackend();
   const run = await loadRun(flags.run);
-  const palette = run.dataset.classes.length === 2 ? ROAD_PALETTE : paletteFromClasses(run.dataset.classes);
+  const palette = paletteFor(run.dataset.classes);
   fs.mkdirSync(flags.out, { recursive: true });
   for (const file of images) {
     if (!fs.existsSync(file)) throw new FcnError(`image ${file} does not exist`);

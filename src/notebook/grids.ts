@@ -5,15 +5,10 @@ import type { ClassInfo, RgbImage, SampleRef, SegDataset } from '../data/types';
 import { predict } from '../infer/predict';
 import { imageGrid, legendStrip } from '../viz/grid';
 import { overlay } from '../viz/overlay';
-import { ROAD_PALETTE, paletteFromClasses, type Palette } from '../viz/palette';
+import { paletteFor } from '../viz/palette';
 
 /** Cells are scaled down to this width (about half a KITTI frame), never up. */
 export const GRID_CELL_WIDTH = 600;
-
-/** Road alone in green for the two-class road task; every class in its colour otherwise. */
-export function paletteFor(classes: readonly ClassInfo[]): Palette {
-  return classes.length === 2 ? ROAD_PALETTE : paletteFromClasses(classes);
-}
 
 export interface GridLayout {
   /** Rows x cols of the grid (report: 2x2). */

@@ -6,7 +6,8 @@ export {
 } from './settings';
 export { trainInNotebook, lossPoints, type NotebookTrainingOptions } from './train';
 export { saveFigures, LOSS_FIGURE_SIZE, type FigureSet } from './figures';
-export { labelledGrid, predictionGrid, paletteFor, GRID_CELL_WIDTH, type GridLayout } from './grids';
+export { labelledGrid, predictionGrid, GRID_CELL_WIDTH, type GridLayout } from './grids';
+export { paletteFor } from '../viz/palette';
 export {
   showFigure, showPng, showStatus, loadPlotlyOnce, resetPlotlyLoaded, tslabDisplay,
   type NotebookDisplay, type DisplayFactory, type LiveFigure, type StatusLine,

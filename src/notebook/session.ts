@@ -2,7 +2,14 @@ import * as path from 'node:path';
 import { selectBackend, type SelectedBackend } from '../backend';
 import { openDataset, resolveRoadDataset, splitTrainVal } from '../data';
 import type { DatasetName, SampleRef, SegDataset } from '../data/types';
+import type { ConfusionMatrix } from '../eval/confusion';
 import { evaluateSamples } from '../eval/evaluate';
+import { findWorstSamples } from '../eval/worst';
+import { BatchLoader } from '../data/batch-loader';
+import { confusionHeatmap } from '../viz/curves';
+import { errorGrid } from '../viz/error-grid';
+import { paletteFor } from '../viz/palette';
+import { ioUPolicy } from '../viz/report';
 import { formatMetricsTable } from '../eval/format';
 import type { SegmentationMetrics } from '../eval/confusion';
 import type { RoadMetrics } from '../eval/kitti-maxf';
@@ -12,7 +19,7 @@ import type { PresetName, TrainConfig } from '../train/config';
 import { loadRun } from '../train/load-run';
 import type { EpochLogs } from '../train/loop';
 import { FcnError } from '../util/errors';
-import { showPng, tslabDisplay, type DisplayFactory } from './display';
+import { showFigure, showPng, tslabDisplay, type DisplayFactory } from './display';
 import { saveFigures } from './figures';
 import { labelledGrid, predictionGrid, type GridLayout } from './grids';
 import {
@@ -53,6 +60,7 @@ export class NotebookSession {
   finished = false;
   history: EpochLogs[] = [];
   metrics: SessionMetrics | null = null;
+  private confusion: ConfusionMatrix | null = null;
   testGrid: Buffer | null = null;
 
   private constructor(
@@ -186,8 +194,40 @@ export class NotebookSession {
         classNames: ds.classes.map((c) => c.name), ignoreIndex: ds.ignoreIndex, inputShape: this.config.model.inputShape,
       });
       this.metrics = { split, images: labelled.length, metrics: result.metrics, road: result.road };
+      this.confusion = result.confusion;
       this.opts.log(`${ds.name} ${split}: ${labelled.length} images at full resolution`);
       this.opts.log(formatMetricsTable(result.metrics, result.road ?? undefined));
+    } finally {
+      run.model.dispose();
+    }
+  }
+
+  /**
+   * The "what went wrong" cell: the ignore/absent-class policy under the IoU
+   * table, the row-normalised confusion matrix, and the k validation images
+   * with the highest loss as image | ground truth | prediction | error map.
+   */
+  async whatWentWrong(k = 4): Promise<void> {
+    const ds = await this.trained('error analysis');
+    if (!ds) return;
+    if (!this.confusion) {
+      this.opts.log('error analysis: run the evaluation cell first');
+      return;
+    }
+    this.opts.log(ioUPolicy(ds.ignoreIndex));
+    showFigure(confusionHeatmap(this.confusion, ds.classes.map((c) => c.name)), { makeDisplay: this.opts.makeDisplay });
+    const { samples } = await this.validationSamples(ds);
+    const loader = new BatchLoader(ds, samples.filter((s) => s.labelPath), {
+      inputShape: this.config.model.inputShape, batchSize: this.config.batchSize, shuffle: false, seed: this.config.seed,
+      augment: false, progress: false,
+    });
+    const run = await loadRun(this.runDir);
+    try {
+      const { worst } = await findWorstSamples(run.model, loader.epoch(0), {
+        k, by: 'loss', numClasses: ds.classes.length, ignoreIndex: ds.ignoreIndex,
+      });
+      this.opts.log(`worst ${worst.length} by loss: ${worst.map((w) => `${w.id} (loss ${w.loss.toFixed(3)}, mean IoU ${w.meanIoU === null ? '-' : w.meanIoU.toFixed(3)})`).join(', ')}`);
+      showPng(await errorGrid(worst, ds.classes, { palette: paletteFor(ds.classes), ignoreIndex: ds.ignoreIndex }), this.opts.makeDisplay);
     } finally {
       run.model.dispose();
     }

@@ -59,7 +59,7 @@ export const PRESETS: Record<PresetName, Omit<TrainConfig, 'model'> & { model: P
   cpu: {
     preset: 'cpu',
     model: { inputShape: [96, 288], fc6: 'lite', dropout: 0.1, widthMultiplier: 0.25, l2: 0 },
-    batchSize: 4, epochs: 12, learningRate: 1e-3, valFraction: 0.1, seed: 0,
+    batchSize: 4, epochs: 16, learningRate: 1e-3, valFraction: 0.1, seed: 0,
     classWeights: null, augment: { flip: true, colorJitter: 0.1, scaleCrop: null }, workers: 0,
   },
   smoke: {

@@ -1,4 +1,4 @@
-export { paletteFromClasses, ROAD_PALETTE } from './palette';
+export { paletteFromClasses, paletteFor, ROAD_PALETTE } from './palette';
 export type { Palette, Rgb } from './palette';
 export { overlay } from './overlay';
 export type { OverlayOptions } from './overlay';

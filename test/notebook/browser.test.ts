@@ -21,13 +21,15 @@ describe('kitti_road notebook exported to HTML, in headless Chromium', function 
     run = await executedNotebooks();
   });
 
-  it('draws the Plotly chart with the train and validation traces, and shows the test grid', async function () {
+  it('draws the loss chart with the train and validation traces, the confusion heatmap, and the image grids', async function () {
     this.timeout(120_000);
     const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(`file://${run.outputs['kitti-road'].html}`, { waitUntil: 'load' });
       await page.waitForSelector('.fcn-figure .main-svg', { timeout: 60_000 });
+      const heatmaps = await page.$$eval('.fcn-figure .heatmaplayer image', (els) => els.length);
+      assert.equal(heatmaps, 1, 'the confusion heatmap is drawn');
       const traces = await page.$$eval('.fcn-figure .scatterlayer .trace', (els) => els.length);
       assert.equal(traces, 2);
       const legend = await page.$$eval('.fcn-figure .legendtext', (els) => els.map((e) => e.textContent));
@@ -38,7 +40,7 @@ describe('kitti_road notebook exported to HTML, in headless Chromium', function 
       const images = await page.$$eval('img', (els) => els
         .filter((e) => (e as HTMLImageElement).src.startsWith('data:image/png'))
         .map((e) => [(e as HTMLImageElement).naturalWidth, (e as HTMLImageElement).naturalHeight]));
-      assert.equal(images.length, 2, 'the data grid and the test grid');
+      assert.equal(images.length, 3, 'the data grid, the test grid and the worst-images grid');
       assert.ok(images.every(([w, h]) => w > 100 && h > 50), JSON.stringify(images));
       fs.mkdirSync(ARTEFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTEFACTS, 'kitti_road.png'), fullPage: true });

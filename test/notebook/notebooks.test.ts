@@ -24,21 +24,30 @@ describe('notebooks, executed headless (smoke preset, generated data)', function
       const html = outputs.map((o) => joined(o.data?.['text/html'])).filter(Boolean);
       // plotly.js once, then the chart: one output, redrawn in place, holding both traces.
       assert.equal(html.filter((h) => h.includes('window.Plotly = Plotly')).length, 1);
-      const charts = html.filter((h) => h.includes('class="fcn-figure"'));
+      const figures = html.filter((h) => h.includes('class="fcn-figure"'));
+      const charts = figures.filter((h) => h.includes('"name":"train"'));
       assert.equal(charts.length, 1);
+      // The road notebook's "what went wrong" cell adds the confusion heatmap and the worst-images grid.
+      const heatmaps = figures.filter((h) => h.includes('"type":"heatmap"'));
+      assert.equal(heatmaps.length, dataset === 'kitti-road' ? 1 : 0);
       assert.match(charts[0], /"name":"train"/);
       assert.match(charts[0], /"name":"validation"/);
       assert.doesNotMatch(charts[0], /regularisation/, 'the smoke preset has no L2 term to draw');
       // Two epochs drawn: x = [1, 2] for the train trace.
       assert.match(charts[0], /"x":\[1,2\]/);
       const pngs = outputs.filter((o) => o.data?.['image/png']);
-      assert.ok(pngs.length >= 2, `expected the data grid and the test grid, got ${pngs.length} PNGs`);
+      const expectedPngs = dataset === 'kitti-road' ? 3 : 2;
+      assert.ok(pngs.length >= expectedPngs, `expected the data grid, the test grid${dataset === 'kitti-road' ? ' and the worst images' : ''}, got ${pngs.length} PNGs`);
       const text = outputs.map((o) => joined(o.text)).join('');
       assert.match(text, /backend: \w+/);
       assert.match(text, /preset\s+smoke \(FCN_PRESET\)/);
       assert.match(text, /mean IoU\s+\d+\.\d\d/);
       assert.match(text, /figures: /);
-      if (dataset === 'kitti-road') assert.match(text, /MaxF\s+AP/);
+      if (dataset === 'kitti-road') {
+        assert.match(text, /MaxF\s+AP/);
+        assert.match(text, /worst \d+ by loss: /);
+        assert.match(text, /Pixels labelled 255 \(ignore\) count nowhere/);
+      }
     });
   }
 
