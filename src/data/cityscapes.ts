@@ -2,9 +2,9 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { DataError } from '../util/errors';
 import { type CityscapesClassSet, cityscapesClasses, cityscapesIdLookup, decodeIdLabel } from './cityscapes-labels';
-import { type DatasetLoader, type DecodedLabel, isDirectory, noSuchSplit, pairByKey, type SplitScan, unlabelled } from './dataset';
+import { type DatasetLoader, type DecodedLabel, isDirectory, makeLoader, noSuchSplit, pairByKey, type SplitScan, unlabelled } from './dataset';
 import { loadGray8 } from './png';
-import { IGNORE_INDEX, type LabelMap, type Split } from './types';
+import type { Split } from './types';
 
 /**
  * Cityscapes fine annotations: leftImg8bit/<split>/<city>/<name>_leftImg8bit.png
@@ -64,15 +64,5 @@ export async function openCityscapes(dir: string, opts: CityscapesOptions = {}):
     return decodeIdLabel(ids.data, ids.height, ids.width, lookup);
   }
 
-  return {
-    name: 'cityscapes',
-    dir,
-    classes: cityscapesClasses(classSet),
-    ignoreIndex: IGNORE_INDEX,
-    splits,
-    scan,
-    async samples(split) { return (await scan(split)).samples; },
-    decodeLabelChecked,
-    async decodeLabel(labelPath): Promise<LabelMap> { return (await decodeLabelChecked(labelPath)).label; },
-  };
+  return makeLoader({ name: 'cityscapes', dir, classes: cityscapesClasses(classSet), splits, scan, decodeLabelChecked });
 }

@@ -1,6 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { DataError } from '../util/errors';
-import type { LabelMap, SampleRef, SegDataset, Split } from './types';
+import { IGNORE_INDEX, type LabelMap, type SampleRef, type SegDataset, type Split } from './types';
 
 /**
  * What each loader offers beyond the public SegDataset: the unpaired files of
@@ -33,6 +33,19 @@ export interface SplitScan {
 export interface DatasetLoader extends SegDataset {
   scan(split: Split): Promise<SplitScan>;
   decodeLabelChecked(labelPath: string): Promise<DecodedLabel>;
+}
+
+/** What a loader module supplies; `makeLoader` derives the rest of the interface from it. */
+export type LoaderParts = Pick<DatasetLoader, 'name' | 'dir' | 'classes' | 'splits' | 'scan' | 'decodeLabelChecked'>;
+
+/** A DatasetLoader from its parts: samples are the scan's matched pairs, decodeLabel drops the unknown-value report. */
+export function makeLoader(parts: LoaderParts): DatasetLoader {
+  return {
+    ...parts,
+    ignoreIndex: IGNORE_INDEX,
+    async samples(split) { return (await parts.scan(split)).samples; },
+    async decodeLabel(labelPath) { return (await parts.decodeLabelChecked(labelPath)).label; },
+  };
 }
 
 /** Counts unknown label values while a decoder walks the pixels in row-major order. */

@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import { DataError } from '../util/errors';
-import { type DatasetLoader, type DecodedLabel, isDirectory, listPngs, noSuchSplit, pairByKey, type SplitScan, UnknownValueCounter, unlabelled } from './dataset';
+import { type DatasetLoader, type DecodedLabel, isDirectory, makeLoader, listPngs, noSuchSplit, pairByKey, type SplitScan, UnknownValueCounter, unlabelled } from './dataset';
 import { loadRgbImage } from './png';
-import { type ClassInfo, IGNORE_INDEX, type LabelMap, type Split } from './types';
+import { type ClassInfo, IGNORE_INDEX, type Split } from './types';
 
 /**
  * KITTI Road (data_road.zip): training/image_2/<cat>_NNNNNN.png with
@@ -85,15 +85,6 @@ export async function openKittiRoad(dir: string, opts: KittiRoadOptions = {}): P
     return decodeKittiRoadLabel(rgb.data, rgb.height, rgb.width);
   }
 
-  return {
-    name: 'kitti-road',
-    dir,
-    classes: labelType === 'road' ? KITTI_ROAD_CLASSES : KITTI_LANE_CLASSES,
-    ignoreIndex: IGNORE_INDEX,
-    splits,
-    scan,
-    async samples(split) { return (await scan(split)).samples; },
-    decodeLabelChecked,
-    async decodeLabel(labelPath): Promise<LabelMap> { return (await decodeLabelChecked(labelPath)).label; },
-  };
+  const classes = labelType === 'road' ? KITTI_ROAD_CLASSES : KITTI_LANE_CLASSES;
+  return makeLoader({ name: 'kitti-road', dir, classes, splits, scan, decodeLabelChecked });
 }

@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import { DataError } from '../util/errors';
 import { type CityscapesClassSet, cityscapesClasses, cityscapesIdLookup, decodeIdLabel } from './cityscapes-labels';
 import defaultColorTable from './classes/kitti-semantic.json';
-import { type DatasetLoader, type DecodedLabel, isDirectory, listPngs, noSuchSplit, pairByKey, type SplitScan, UnknownValueCounter, unlabelled } from './dataset';
+import { type DatasetLoader, type DecodedLabel, isDirectory, makeLoader, listPngs, noSuchSplit, pairByKey, type SplitScan, UnknownValueCounter, unlabelled } from './dataset';
 import { loadGray8, loadRgbImage } from './png';
-import { type ClassInfo, IGNORE_INDEX, type LabelMap, type Split } from './types';
+import { type ClassInfo, IGNORE_INDEX, type Split } from './types';
 
 /**
  * Two "KITTI semantic" sets:
@@ -137,12 +137,7 @@ async function openRos(dir: string, opts: KittiSemanticOptions): Promise<Dataset
     return decodeColorLabel(rgb.data, rgb.height, rgb.width, table);
   }
 
-  return {
-    name: 'kitti-semantic', dir, classes: table.classes, ignoreIndex: IGNORE_INDEX, splits, scan,
-    async samples(split) { return (await scan(split)).samples; },
-    decodeLabelChecked,
-    async decodeLabel(labelPath): Promise<LabelMap> { return (await decodeLabelChecked(labelPath)).label; },
-  };
+  return makeLoader({ name: 'kitti-semantic', dir, classes: table.classes, splits, scan, decodeLabelChecked });
 }
 
 async function openOfficial(dir: string, opts: KittiSemanticOptions): Promise<DatasetLoader> {
@@ -171,10 +166,5 @@ async function openOfficial(dir: string, opts: KittiSemanticOptions): Promise<Da
     return decodeIdLabel(ids.data, ids.height, ids.width, lookup);
   }
 
-  return {
-    name: 'kitti-semantic', dir, classes: cityscapesClasses(classSet), ignoreIndex: IGNORE_INDEX, splits, scan,
-    async samples(split) { return (await scan(split)).samples; },
-    decodeLabelChecked,
-    async decodeLabel(labelPath): Promise<LabelMap> { return (await decodeLabelChecked(labelPath)).label; },
-  };
+  return makeLoader({ name: 'kitti-semantic', dir, classes: cityscapesClasses(classSet), splits, scan, decodeLabelChecked });
 }

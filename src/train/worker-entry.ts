@@ -5,7 +5,6 @@
  * of the batch loss and writes it into its own shared buffer. It never
  * updates weights itself: the main thread is the source of truth.
  */
-import * as tf from '@tensorflow/tfjs';
 import { parentPort, workerData } from 'node:worker_threads';
 import { selectBackend } from '../backend';
 import { buildFcn8 } from '../model/fcn8';

@@ -60,6 +60,19 @@ describe('fcn command line, end to end', function () {
     assert.equal(JSON.parse(fs.readFileSync(path.join(run, 'history.json'), 'utf8')).length, 3);
   });
 
+  it('FCN_BACKEND=webgpu trains the smoke preset end to end (software GPU)', function () {
+    const data = path.join(dir, 'road');
+    const run = path.join(dir, 'run-webgpu');
+    const r = fcn(['train', '--data', data, '--preset', 'smoke', '--out', run, '--no-progress'], { FCN_BACKEND: 'webgpu' });
+    if (r.code !== 0 && /adapter|Vulkan|setup-mesa/.test(r.err)) {
+      console.log(`      skipped: no WebGPU adapter here (${r.err.split('\n').find((l) => /adapter|Vulkan/.test(l))})`);
+      this.skip();
+    }
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /^backend: webgpu \(Dawn on .*\) forced by FCN_BACKEND/m);
+    assert.equal(JSON.parse(fs.readFileSync(path.join(run, 'history.json'), 'utf8')).length, 2);
+  });
+
   it('errors name the value and the fix, with a non-zero exit', () => {
     let r = fcn(['train', '--input', '100x300']);
     assert.notEqual(r.code, 0);

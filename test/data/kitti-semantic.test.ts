@@ -5,7 +5,7 @@ import { checkDataset } from '../../src/data/check';
 import { openDataset } from '../../src/data/open';
 import { loadGray16 } from '../../src/data/png';
 import { IGNORE_INDEX } from '../../src/data/types';
-import { makeKittiOfficial, makeKittiSemantic, OFFICIAL_IDS, ROS_COLORS, tmpDir, writeFile } from './fixtures';
+import { makeKittiOfficial, makeKittiSemantic, OFFICIAL_IDS, tmpDir, writeFile } from './fixtures';
 
 describe('data/kitti-semantic', () => {
   it('maps the 11 colours to their index, void and stray colours to ignore, Sky kept apart from void', async () => {

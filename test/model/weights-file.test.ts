@@ -8,7 +8,6 @@ import {
   VGG16_WEIGHT_FILES,
 } from '../../src/model/weights-file';
 import { DownloadError, hashFile } from '../../src/util/download';
-import { RunError } from '../../src/util/errors';
 import { rmDir, tmpDir } from '../helpers';
 import { writeFakeVgg16H5 } from './keras-vgg16-h5';
 
