@@ -3,30 +3,20 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PROJECT_ROOT } from '../../src/notebook';
 import { findChromium, launchChromium } from '../../src/viz/chart-png';
-import { executedNotebooks, notebookSkipReason, type ExecutedNotebooks } from './executed';
+import { useExecutedNotebooks } from './executed';
 
 /** Kept after the run (git-ignored), to look at what the browser showed. */
 const ARTEFACTS = path.join(PROJECT_ROOT, 'test-artifacts', 'notebook');
 
 describe('kitti_road notebook exported to HTML, in headless Chromium', function () {
-  let run: ExecutedNotebooks;
-
-  before(async function () {
-    const reason = notebookSkipReason() ?? (findChromium() ? null : 'Chromium is not installed (bash scripts/setup.sh --test installs it)');
-    if (reason) {
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    }
-    this.timeout(600_000);
-    run = await executedNotebooks();
-  });
+  const run = useExecutedNotebooks(() => (findChromium() ? null : 'Chromium is not installed (bash scripts/setup.sh --test installs it)'));
 
   it('draws the loss chart with the train and validation traces, the confusion heatmap, and the image grids', async function () {
     this.timeout(120_000);
     const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-      await page.goto(`file://${run.outputs['kitti-road'].html}`, { waitUntil: 'load' });
+      await page.goto(`file://${run().outputs['kitti-road'].html}`, { waitUntil: 'load' });
       await page.waitForSelector('.fcn-figure .main-svg', { timeout: 60_000 });
       const heatmaps = await page.$$eval('.fcn-figure .heatmaplayer image', (els) => els.length);
       assert.equal(heatmaps, 1, 'the confusion heatmap is drawn');

@@ -81,3 +81,22 @@ export function readOutputs(notebook: string): CellOutput[] {
 }
 
 export const joined = (v: string | string[] | undefined): string => (Array.isArray(v) ? v.join('') : v ?? '');
+
+/**
+ * Registers a mocha `before` that skips the suite with the reason (no Jupyter,
+ * or `extraSkip` says so) or runs the notebooks once; gives a getter for the run.
+ */
+export function useExecutedNotebooks(extraSkip: () => string | null = () => null): () => ExecutedNotebooks {
+  let run: ExecutedNotebooks | null = null;
+  before(async function () {
+    const reason = notebookSkipReason() ?? extraSkip();
+    if (reason) {
+      console.log(`      skipped: ${reason}`);
+      this.skip();
+    }
+    this.timeout(600_000);
+    run = await executedNotebooks();
+    console.log(`      (notebook runs: ${run.seconds.toFixed(0)} s, shared by the notebook test files)`);
+  });
+  return () => run as ExecutedNotebooks;
+}

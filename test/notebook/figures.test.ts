@@ -4,24 +4,14 @@ import * as path from 'node:path';
 import { openDataset, readPngInfo } from '../../src/data';
 import { GRID_CELL_WIDTH, LOSS_FIGURE_SIZE } from '../../src/notebook';
 import { findChromium } from '../../src/viz/chart-png';
-import { executedNotebooks, notebookSkipReason, type ExecutedNotebooks } from './executed';
+import { useExecutedNotebooks } from './executed';
 
 describe('figures/ after a smoke run', function () {
-  let run: ExecutedNotebooks;
-
-  before(async function () {
-    const reason = notebookSkipReason();
-    if (reason) {
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    }
-    this.timeout(600_000);
-    run = await executedNotebooks();
-  });
+  const run = useExecutedNotebooks();
 
   it('holds the loss HTML, the loss PNG at the chart size, and config/metrics for each dataset', async function () {
     for (const name of ['kitti_road', 'kitti_semantic', 'cityscapes']) {
-      const file = (suffix: string) => path.join(run.figures, `${name}_${suffix}`);
+      const file = (suffix: string) => path.join(run().figures, `${name}_${suffix}`);
       assert.match(fs.readFileSync(file('loss.html'), 'utf8'), /Plotly\.newPlot\('figure'/);
       if (findChromium()) {
         const png = await readPngInfo(file('loss.png'));
@@ -36,21 +26,21 @@ describe('figures/ after a smoke run', function () {
   });
 
   it('kitti_road_grid.png is the 2x2 layout of the test images at the cell width', async () => {
-    const ds = await openDataset('kitti-road', path.join(run.root, 'road'));
+    const ds = await openDataset('kitti-road', path.join(run().root, 'road'));
     const test = (await ds.samples('test')).slice(0, 4);
     const sizes = await Promise.all(test.map((s) => readPngInfo(s.imagePath)));
     const cell = Math.min(GRID_CELL_WIDTH, Math.max(...sizes.map((s) => s.width)));
     const cols = Math.min(2, test.length);
     const rows = Math.ceil(test.length / cols);
     const cellHeight = Math.max(...sizes.map((s) => Math.max(1, Math.round((s.height * cell) / s.width))));
-    const grid = await readPngInfo(path.join(run.figures, 'kitti_road_grid.png'));
+    const grid = await readPngInfo(path.join(run().figures, 'kitti_road_grid.png'));
     // imageGrid: cells 4 px apart.
     assert.deepEqual([grid.width, grid.height], [cols * cell + (cols - 1) * 4, rows * cellHeight + (rows - 1) * 4]);
   });
 
   it('multi-class grids carry a legend strip under the images', async () => {
-    const grid = await readPngInfo(path.join(run.figures, 'cityscapes_grid.png'));
-    const ds = await openDataset('cityscapes', path.join(run.root, 'cityscapes'));
+    const grid = await readPngInfo(path.join(run().figures, 'cityscapes_grid.png'));
+    const ds = await openDataset('cityscapes', path.join(run().root, 'cityscapes'));
     const test = await ds.samples('test');
     const image = await readPngInfo(test[0].imagePath);
     assert.ok(grid.height > image.height, `grid ${grid.height} px high holds only the ${image.height} px image`);

@@ -1,25 +1,14 @@
 import { strict as assert } from 'node:assert';
 import type { DatasetName } from '../../src/data/types';
-import { executedNotebooks, joined, notebookSkipReason, readOutputs, type ExecutedNotebooks } from './executed';
+import { joined, readOutputs, useExecutedNotebooks } from './executed';
 
 describe('notebooks, executed headless (smoke preset, generated data)', function () {
-  let run: ExecutedNotebooks;
-
-  before(async function () {
-    const reason = notebookSkipReason();
-    if (reason) {
-      console.log(`      skipped: ${reason}`);
-      this.skip();
-    }
-    this.timeout(600_000);
-    run = await executedNotebooks();
-    console.log(`      (all four notebook runs: ${run.seconds.toFixed(0)} s)`);
-  });
+  const run = useExecutedNotebooks();
 
   const datasets: DatasetName[] = ['kitti-road', 'kitti-semantic', 'cityscapes'];
   for (const dataset of datasets) {
     it(`${dataset}: runs to the end with the live Plotly chart and inline PNGs`, () => {
-      const outputs = readOutputs(run.outputs[dataset].notebook);
+      const outputs = readOutputs(run().outputs[dataset].notebook);
       assert.equal(outputs.filter((o) => o.output_type === 'error').length, 0);
       const html = outputs.map((o) => joined(o.data?.['text/html'])).filter(Boolean);
       // plotly.js once, then the chart: one output, redrawn in place, holding both traces.
@@ -52,7 +41,7 @@ describe('notebooks, executed headless (smoke preset, generated data)', function
   }
 
   it('a missing dataset prints how to get it, and the later cells skip without an error', () => {
-    const outputs = readOutputs(run.missing.notebook);
+    const outputs = readOutputs(run().missing.notebook);
     assert.equal(outputs.filter((o) => o.output_type === 'error').length, 0);
     const text = outputs.map((o) => joined(o.text)).join('');
     assert.match(text, /no-such-folder is missing/);
