@@ -11,7 +11,8 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 
 import { registerWasmTrainingKernels } from '../src/backend/wasm-kernels';
-import { VGG16_BLOCKS, parseInputShape, scaledWidth } from '../src/model/config';
+import { parseInputShape } from '../src/model/config';
+import { fcn8ConvLayers } from '../src/model/conv-layers';
 import { buildFcn8 } from '../src/model/fcn8';
 import { pixelCrossEntropy } from '../src/model/loss';
 
@@ -31,22 +32,11 @@ function arg(name: string, fallback: string): string {
   return i >= 0 && i + 1 < process.argv.length ? process.argv[i + 1] : fallback;
 }
 
+/** VGG16's convs and FCN-8's upsampling layers (the 1x1 score and fc layers are left out: they are tiny). */
 function vggLayers(batch: number, [h, w]: [number, number], width: number, classes: number): Layer[] {
-  const layers: Layer[] = [];
-  let cin = 3;
-  VGG16_BLOCKS.forEach((block, b) => {
-    const scale = 2 ** b;
-    for (const [name, filters] of block) {
-      const cout = scaledWidth(filters, width);
-      layers.push({ name, x: [batch, h / scale, w / scale, cin], kernel: 3, filters: cout, stride: 1, transposed: false });
-      cin = cout;
-    }
-  });
-  // FCN-8 decoder: x2 from 1/32 to 1/16, x2 to 1/8, x8 to full size (paper section 4.2).
-  layers.push({ name: 'upscore2', x: [batch, h / 32, w / 32, classes], kernel: 4, filters: classes, stride: 2, transposed: true });
-  layers.push({ name: 'upscore_pool4', x: [batch, h / 16, w / 16, classes], kernel: 4, filters: classes, stride: 2, transposed: true });
-  layers.push({ name: 'upscore8', x: [batch, h / 8, w / 8, classes], kernel: 16, filters: classes, stride: 8, transposed: true });
-  return layers;
+  return fcn8ConvLayers({ fc6: 'lite', widthMultiplier: width, numClasses: classes }, h, w)
+    .filter((l) => l.name.startsWith('block') || l.transposed)
+    .map((l) => ({ name: l.name, x: [batch, l.at[0], l.at[1], l.cin], kernel: l.kernel, filters: l.cout, stride: l.stride, transposed: l.transposed }));
 }
 
 /** Fastest of `repeats` runs of `f` after one warm-up (the least disturbed by other processes on shared cores); f's output is read back so the work is done. */

@@ -1,9 +1,8 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { loadRgbImage } from '../data/png';
 import { IGNORE_INDEX, type Batch, type SampleRef, type SegDataset } from '../data/types';
 import { predict } from '../infer/predict';
-import { pixelCrossEntropy } from '../model/loss';
-import { preprocessImages } from '../model/preprocess';
+import { scoreBatch } from './score-batch';
 import { accumulateConfusion, createConfusionMatrix, segmentationMetrics, type ConfusionMatrix, type SegmentationMetrics } from './confusion';
 import { accumulateRoadCurve, createRoadCurve, roadMetrics, type RoadCurveAccumulator, type RoadMetrics } from './kitti-maxf';
 
@@ -53,20 +52,9 @@ export async function evaluateBatches(
   for await (const batch of batches) {
     const n = batch.ids.length;
     const hw = batch.height * batch.width;
-    const { preds, probs, losses } = tf.tidy(() => {
-      const x = preprocessImages(batch.images, n, batch.height, batch.width);
-      const logits = model.predict(x) as tf.Tensor4D;
-      const y = tf.tensor3d(Int32Array.from(batch.labels), [n, batch.height, batch.width], 'int32');
-      const perImage = tf.stack(Array.from({ length: n }, (_, i) =>
-        pixelCrossEntropy(logits.slice([i], [1]), y.slice([i], [1]), opts.ignoreIndex)));
-      const out: tf.NamedTensorMap = { preds: tf.argMax(logits, 3), losses: perImage };
-      if (roadClass !== null) out.probs = tf.softmax(logits).gather([roadClass], 3);
-      return out;
-    }) as { preds: tf.Tensor; losses: tf.Tensor; probs?: tf.Tensor };
-    const [p, pr, l] = await Promise.all([preds.data(), probs ? probs.data() : Promise.resolve(null), losses.data()]);
-    tf.dispose([preds, losses, ...(probs ? [probs] : [])]);
+    const { preds: p, probs: pr, losses: l } = await scoreBatch(model, batch, opts.ignoreIndex, roadClass);
     const labels = batch.labels;
-    accumulateConfusion(cm, labels, p as Int32Array, opts.ignoreIndex);
+    accumulateConfusion(cm, labels, p, opts.ignoreIndex);
     for (let i = 0; i < n; i++) {
       const lab = labels.subarray(i * hw, (i + 1) * hw);
       let valid = 0;
@@ -75,7 +63,7 @@ export async function evaluateBatches(
       validSum += valid;
       perSample.push({ id: batch.ids[i], loss: l[i] });
       if (curve && pr && roadClass !== null) {
-        accumulateRoadCurve(curve, (pr as Float32Array).subarray(i * hw, (i + 1) * hw), roadLabelsOf(lab, roadClass, opts.ignoreIndex));
+        accumulateRoadCurve(curve, pr.subarray(i * hw, (i + 1) * hw), roadLabelsOf(lab, roadClass, opts.ignoreIndex));
       }
     }
   }

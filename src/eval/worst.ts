@@ -1,9 +1,8 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type { Batch, LabelMap, RgbImage } from '../data/types';
-import { pixelCrossEntropy } from '../model/loss';
-import { preprocessImages } from '../model/preprocess';
 import { ConfigError } from '../util/errors';
 import { accumulateConfusion, createConfusionMatrix } from './confusion';
+import { scoreBatch } from './score-batch';
 
 /** How bad one validation image is. */
 export interface SampleScore {
@@ -87,16 +86,7 @@ export async function findWorstSamples(
     const n = batch.ids.length;
     const { height: h, width: w } = batch;
     const hw = h * w;
-    const { preds, losses } = tf.tidy(() => {
-      const x = preprocessImages(batch.images, n, h, w);
-      const logits = model.predict(x) as tf.Tensor4D; // [B, H, W, C]
-      const y = tf.tensor3d(Int32Array.from(batch.labels), [n, h, w], 'int32');
-      const perImage = tf.stack(Array.from({ length: n }, (_, i) =>
-        pixelCrossEntropy(logits.slice([i], [1]), y.slice([i], [1]), opts.ignoreIndex)));
-      return { preds: tf.argMax(logits, 3), losses: perImage };
-    });
-    const [p, l] = await Promise.all([preds.data() as Promise<Int32Array>, losses.data()]);
-    tf.dispose([preds, losses]);
+    const { preds: p, losses: l } = await scoreBatch(model, batch, opts.ignoreIndex);
     for (let i = 0; i < n; i++) {
       const label = batch.labels.slice(i * hw, (i + 1) * hw);
       const prediction = Uint8Array.from(p.subarray(i * hw, (i + 1) * hw));

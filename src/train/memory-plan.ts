@@ -1,4 +1,5 @@
-import { VGG16_BLOCKS, resolveFc6, scaledWidth, type Fcn8Config } from '../model/config';
+import { FCN_STRIDE, VGG16_BLOCKS, resolveFc6, scaledWidth, type Fcn8Config } from '../model/config';
+import { fcn8ConvLayers } from '../model/conv-layers';
 import { MemoryPlanError } from '../util/errors';
 import type { SelectedBackend } from '../backend';
 import type { TrainConfig } from './config';
@@ -30,26 +31,8 @@ export interface MemoryPlan {
 
 /** Parameter count of buildFcn8(config), without building it. */
 export function countFcn8Params(model: Fcn8Config): number {
-  const wm = model.widthMultiplier;
-  const conv = (k: number, cin: number, cout: number, bias = true) => k * k * cin * cout + (bias ? cout : 0);
-  let n = 0;
-  let cin = 3;
-  const poolChannels: number[] = [];
-  for (const block of VGG16_BLOCKS) {
-    for (const [, filters] of block) {
-      const cout = scaledWidth(filters, wm);
-      n += conv(3, cin, cout);
-      cin = cout;
-    }
-    poolChannels.push(cin);
-  }
-  const fc6 = resolveFc6(model.fc6);
-  const f = scaledWidth(fc6.filters, wm);
-  const c = model.numClasses;
-  n += conv(fc6.kernelSize, cin, f) + conv(1, f, f);
-  n += conv(1, f, c) + conv(1, poolChannels[3], c) + conv(1, poolChannels[2], c);  // score_fr, score_pool4, score_pool3
-  n += conv(4, c, c, false) * 2 + conv(16, c, c, false);                          // upscore2, upscore_pool4, upscore8
-  return n;
+  return fcn8ConvLayers(model, FCN_STRIDE, FCN_STRIDE)
+    .reduce((n, l) => n + l.kernel * l.kernel * l.cin * l.cout + (l.bias ? l.cout : 0), 0);
 }
 
 /** Floats of every layer output for one image at [h, w]. */
