@@ -20,7 +20,7 @@ import { parseInputShape } from '../src/model/config';
 import { buildFcn8 } from '../src/model/fcn8';
 import { resolveTrainConfig, type TrainConfig } from '../src/train/config';
 import { trainStep, trainableVariables, type Stepper } from '../src/train/loop';
-import { addGradients, applyGradientArrays, shardBatch, shardGradients, splitBatch } from '../src/train/shard-gradients';
+import { addInto, applyGradientArrays, shardBatch, shardGradients, splitBatch } from '../src/train/shard-gradients';
 import { VariableLayout, readVariables, writeVariables } from '../src/train/worker-protocol';
 import { createDataParallelStepper } from '../src/train/workers';
 import { roadScene } from '../test/train/fixtures';
@@ -108,11 +108,12 @@ async function idealRatio(config: TrainConfig, batch: Batch, repeats: number): P
   const larger = shards[shards.length - 1];
   await trainStep(model, optimizer, batch, config, 0, 255);
   const whole = await cpuMs(async (r) => { await trainStep(model, optimizer, batch, config, 1 + r, 255); }, repeats);
+  const sums = vars.map((v) => new Float32Array(v.size));
   const critical = await cpuMs(async (r) => {
-    await writeVariables(vars, layout, buffer);
-    const mine = await shardGradients(model, shardBatch(batch, larger, false), larger.scale, true, 1 + r, 255, null);
-    addGradients(mine.grads, (v) => layout.view(buffer, v));  // stands in for the other lane's gradient
-    applyGradientArrays(optimizer, vars, mine.grads);
+    writeVariables(vars, layout, buffer);
+    await shardGradients(model, shardBatch(batch, larger, false), larger.scale, true, 1 + r, 255, null, (i) => sums[i]);
+    sums.forEach((g, i) => addInto(g, layout.view(buffer, i)));  // the buffer stands in for the other lane's gradient
+    applyGradientArrays(optimizer, vars, sums);
   }, repeats);
   model.dispose();
   optimizer.dispose();

@@ -7,6 +7,7 @@ import { evaluateBatches, type EvalResult } from '../eval/evaluate';
 import { FcnError } from '../util/errors';
 import type { TrainConfig } from './config';
 import type { TrainState } from './checkpoint';
+import { addL2Gradients, l2Factors } from './l2-gradient';
 
 /** Anything that yields the batches of an epoch (src/data BatchLoader). */
 export interface BatchSource {
@@ -88,28 +89,37 @@ export interface LossGradients {
 /**
  * Gradients of scale * dataLoss(batch) (+ the regularisation loss when
  * `withReg`) with respect to the model's trainable variables, and both
- * losses as numbers. Everything but the gradients is freed.
+ * losses as numbers. Everything but the gradients is freed. An L2 penalty
+ * is added in closed form (src/train/l2-gradient.ts), any other
+ * regulariser through the tape.
  */
 export async function lossGradients(
   model: tf.LayersModel, batch: Batch,
   opts: { step: number; ignoreIndex: number; classWeights: readonly number[] | null; scale?: number; withReg?: boolean },
 ): Promise<LossGradients> {
   const { scale = 1, withReg = true } = opts;
+  const l2 = withReg ? l2Factors(model) : null;
+  const taped = withReg && l2 === null;
   setDropoutStep(model, opts.step);
   const { x, y } = batchTensors(batch);
   let dataLoss: tf.Scalar | null = null;
   let regLoss: tf.Scalar | null = null;
+  const vars = trainableVariables(model);
   const { value, grads } = tf.variableGrads(() => {
     const logits = model.apply(x, { training: true }) as tf.Tensor4D;
     const ce = pixelCrossEntropy(logits, y, opts.ignoreIndex, opts.classWeights);
     const data = scale === 1 ? ce : tf.mul(ce, scale) as tf.Scalar;
-    const regs = withReg ? model.calculateLosses() : [];
+    const regs = taped ? model.calculateLosses() : [];
     // Pairwise adds: one addN over all 19 kernels needs more storage buffers than WebGPU allows per program (8).
     const reg = regs.length ? regs.reduce((a, b) => tf.add(a, b) as tf.Scalar) : tf.scalar(0);
     dataLoss = tf.keep(data);
     regLoss = tf.keep(reg);
     return tf.add(data, reg) as tf.Scalar;
-  }, trainableVariables(model));
+  }, vars);
+  if (l2 !== null) {
+    (regLoss as unknown as tf.Scalar).dispose();
+    regLoss = addL2Gradients(grads, vars, l2);
+  }
   const d = dataLoss as unknown as tf.Scalar;
   const r = regLoss as unknown as tf.Scalar;
   const [dv, rv] = await Promise.all([d.data(), r.data()]);

@@ -63,8 +63,9 @@ export function activationFloatsPerImage(model: Fcn8Config, h: number, w: number
  * batch 1-4, both fc6 variants). A step peaks in one of two places:
  *  - the backward pass: the tape's saved inputs and the gradients in
  *    flight come to about 5.3x the forward layer outputs (5.1-5.7 measured),
- *    plus 2 floats per parameter (each gradient and its accumulation), plus
- *    9 more per parameter with L2 (square, sum and their gradients);
+ *    plus 2 floats per parameter (each gradient and its accumulation); the
+ *    L2 term is added after the tape, one kernel at a time
+ *    (src/train/l2-gradient.ts), so it adds nothing to either peak;
  *  - Adam's update: tfjs runs it in one tidy over all variables, so the
  *    gradients and 11 temporaries per parameter (new m, v, bias corrections,
  *    sqrt, ...) are alive together: 15 floats per parameter.
@@ -72,7 +73,6 @@ export function activationFloatsPerImage(model: Fcn8Config, h: number, w: number
  */
 const BACKWARD_ACTIVATION_FACTOR = 5.3;
 const BACKWARD_FLOATS_PER_PARAM = 2;
-const L2_FLOATS_PER_PARAM = 9;
 const UPDATE_FLOATS_PER_PARAM = 15;
 /** The batch as the step holds it: float32 RGB input and int32 labels. */
 const INPUT_BYTES_PER_PIXEL = 3 * F32 + 4;
@@ -91,7 +91,7 @@ export function planMemory(config: TrainConfig, backend: Pick<SelectedBackend, '
   const inputBytes = h * w * config.batchSize * INPUT_BYTES_PER_PIXEL;
   const forwardBytes = activationFloatsPerImage(config.model, h, w) * config.batchSize * F32;
   const backward = {
-    grads: params * F32 * (BACKWARD_FLOATS_PER_PARAM + (config.model.l2 > 0 ? L2_FLOATS_PER_PARAM : 0)),
+    grads: params * F32 * BACKWARD_FLOATS_PER_PARAM,
     activations: forwardBytes * BACKWARD_ACTIVATION_FACTOR,
   };
   const updateGrads = params * F32 * UPDATE_FLOATS_PER_PARAM;

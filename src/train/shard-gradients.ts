@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { Batch } from '../data/types';
 import { lossGradients, trainableVariables } from './loop';
 
@@ -74,41 +75,35 @@ export function shardBatch(batch: Batch, shard: Shard, copy: boolean): Batch {
   };
 }
 
-export interface ShardGradients {
-  /** One gradient per trainable variable, in trainableVariables order. */
-  grads: Float32Array[];
-  /** scale * the shard's mean data loss: its part of the whole-batch loss. */
-  loss: number;
-  /** The regularisation loss where asked for (one lane adds it), else 0. */
-  regLoss: number;
-}
-
 /**
- * Gradients of scale * dataLoss(shard) (+ the regularisation loss when
- * `withReg`) with respect to the model's trainable variables, read back as
- * plain arrays; no tensor outlives the call. Summed over the shards of a
- * batch this is exactly trainStep's gradient of the whole batch.
+ * Writes the gradients of scale * dataLoss(shard) (+ the regularisation
+ * loss when `withReg`) with respect to the model's trainable variables into
+ * into(i), straight from the wasm heap (data-parallel training runs on wasm
+ * only), and returns scale * the shard's mean data loss (its part of the
+ * whole-batch loss) and the regularisation loss (0 without `withReg`). No
+ * tensor outlives the call. Summed over the shards of a batch this is
+ * exactly trainStep's gradient of the whole batch.
  */
 export async function shardGradients(
   model: tf.LayersModel, shard: Batch, scale: number, withReg: boolean, step: number,
-  ignoreIndex: number, classWeights: readonly number[] | null,
-): Promise<ShardGradients> {
+  ignoreIndex: number, classWeights: readonly number[] | null, into: (variable: number) => Float32Array,
+): Promise<{ loss: number; regLoss: number }> {
   const vars = trainableVariables(model);
   const { grads, loss, regLoss } = await lossGradients(model, shard, { step, ignoreIndex, classWeights, scale, withReg });
-  // A variable the loss does not reach has no entry; its share is zero.
-  const arrays = await Promise.all(vars.map((v) => grads[v.name]
-    ? grads[v.name].data() as Promise<Float32Array>
-    : Promise.resolve(new Float32Array(v.size))));
+  const backend = tf.backend() as BackendWasm;
+  vars.forEach((v, i) => {
+    const g = grads[v.name];
+    // A variable the loss does not reach has no entry; its share is zero.
+    if (g) into(i).set(backend.typedArrayFromHeap(g) as Float32Array);
+    else into(i).fill(0);
+  });
   tf.dispose(Object.values(grads));
-  return { grads: arrays, loss, regLoss };
+  return { loss, regLoss };
 }
 
-/** Adds another lane's gradients into `into`, variable by variable (lane order fixes the rounding). */
-export function addGradients(into: Float32Array[], other: (variable: number) => Float32Array): void {
-  into.forEach((g, v) => {
-    const theirs = other(v);
-    for (let j = 0; j < g.length; j++) g[j] += theirs[j];
-  });
+/** g += other, elementwise (lane order fixes the rounding). */
+export function addInto(g: Float32Array, other: Float32Array): void {
+  for (let j = 0; j < g.length; j++) g[j] += other[j];
 }
 
 /** One optimizer update from gradients held as plain arrays (trainableVariables order). */

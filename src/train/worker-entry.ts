@@ -36,9 +36,8 @@ async function main(): Promise<void> {
       try {
         if (fault === 'throw') throw new Error(`injected error at step ${message.step}`);
         readVariables(vars, layout, init.weights);
-        const { grads, loss } = await shardGradients(
-          model, message.shard, message.scale, false, message.step, init.ignoreIndex, init.classWeights);
-        grads.forEach((g, i) => layout.view(init.grads, i).set(g));
+        const { loss } = await shardGradients(model, message.shard, message.scale, false, message.step,
+          init.ignoreIndex, init.classWeights, (i) => layout.view(init.grads, i));
         post({ type: 'grads', loss });
       } catch (err) {
         post({ type: 'error', message: (err as Error).message ?? String(err) });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { Batch } from '../data/types';
 import type { Fcn8Config } from '../model/config';
 
@@ -76,10 +77,10 @@ export class VariableLayout {
   }
 }
 
-/** Copies the variables' current values into `buffer`. */
-export async function writeVariables(vars: readonly tf.Variable[], layout: VariableLayout, buffer: SharedArrayBuffer): Promise<void> {
-  const values = await Promise.all(vars.map((v) => v.data() as Promise<Float32Array>));
-  values.forEach((value, i) => layout.view(buffer, i).set(value));
+/** Copies the variables' current values into `buffer`, straight from the wasm heap (data-parallel training runs on wasm only). */
+export function writeVariables(vars: readonly tf.Variable[], layout: VariableLayout, buffer: SharedArrayBuffer): void {
+  const backend = tf.backend() as BackendWasm;
+  vars.forEach((v, i) => layout.view(buffer, i).set(backend.typedArrayFromHeap(v) as Float32Array));
 }
 
 /** Loads values from `buffer` into the variables (a worker taking the main model's weights). */

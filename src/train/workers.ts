@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { BackendError, ConfigError, FcnError } from '../util/errors';
 import type { TrainConfig } from './config';
 import { trainableVariables, type Stepper } from './loop';
-import { addGradients, applyGradientArrays, shardBatch, shardGradients, splitBatch } from './shard-gradients';
+import { addInto, applyGradientArrays, shardBatch, shardGradients, splitBatch } from './shard-gradients';
 import {
   VariableLayout, writeVariables, type FromWorker, type InjectedFault, type ToWorker, type WorkerInit,
 } from './worker-protocol';
@@ -164,27 +164,31 @@ export async function createDataParallelStepper(opts: DataParallelOptions): Prom
     throw err;
   }
 
+  // This lane's gradient, summed with the workers' in place.
+  const mine = layout.allocate();
   const stepper: Stepper = async (batch, step) => {
     const failed = workers.find((w) => w.failure);
     if (failed) throw failed.failure;
     const shards = splitBatch(batch, lanes, ignoreIndex, classWeights);
     // A worker whose shard has no valid pixel would only add zeros.
     const remote = shards.slice(1).map((shard, i) => ({ shard, lane: workers[i] })).filter((r) => r.shard.scale > 0);
-    if (remote.length) await writeVariables(vars, layout, weights);
+    if (remote.length) writeVariables(vars, layout, weights);
     const replies = Promise.all(remote.map(({ shard, lane }) => lane.next(step, {
       type: 'step', step, shard: shardBatch(batch, shard, true), scale: shard.scale,
     })));
     // A worker that fails while this thread computes is reported when awaited below, not as an unhandled rejection.
     replies.catch(() => {});
-    const mine = await shardGradients(model, shardBatch(batch, shards[0], false), shards[0].scale, true, step, ignoreIndex, classWeights);
-    let loss = mine.loss;
+    const sums = vars.map((_, i) => layout.view(mine, i));
+    const own = await shardGradients(model, shardBatch(batch, shards[0], false), shards[0].scale, true, step,
+      ignoreIndex, classWeights, (i) => sums[i]);
+    let loss = own.loss;
     for (const [r, reply] of (await replies).entries()) {
       if (reply.type !== 'grads') throw new WorkerError(`worker ${remote[r].lane.lane} sent '${reply.type}' during step ${step}`);
       loss += reply.loss;
-      addGradients(mine.grads, (v) => layout.view(remote[r].lane.grads, v));
+      sums.forEach((g, i) => addInto(g, layout.view(remote[r].lane.grads, i)));
     }
-    applyGradientArrays(optimizer, vars, mine.grads);
-    return { loss, regLoss: mine.regLoss };
+    applyGradientArrays(optimizer, vars, sums);
+    return { loss, regLoss: own.regLoss };
   };
   return { stepper, lanes, close };
 }
