@@ -217,6 +217,40 @@ describe('wasm training kernels', function () {
     }
   });
 
+  describe('maxPool gradient matches cpu', () => {
+    // [x shape, window, stride, pad]: tiling (VGG16's), ragged, padded and overlapping windows.
+    const cases: [Shape4, number, number, 'valid' | 'same'][] = [
+      [[2, 8, 12, 5], 2, 2, 'valid'],
+      [[1, 7, 9, 3], 2, 2, 'valid'],    // odd sizes: the last row and column get no gradient
+      [[2, 9, 6, 4], 3, 3, 'same'],
+      [[1, 7, 9, 3], 2, 2, 'same'],
+      [[1, 9, 9, 2], 3, 2, 'valid'],    // overlapping: a position can take several windows' dy
+      [[2, 8, 7, 3], 3, 2, 'same'],
+    ];
+    for (const [shape, k, stride, pad] of cases) {
+      it(`x ${shape.join('x')}, window ${k}, stride ${stride}, pad ${pad}, with ties`, async () => {
+        // ReLU-like input: many exact zeros, so ties decide where the gradient goes.
+        const values = Array.from(seededNormal(21, size(shape), 1), (v, i) => (i % 3 === 0 ? 0 : Math.max(v, 0)));
+        const run = async () => {
+          const x = tf.tensor4d(values, shape);
+          const dy = tf.tidy(() => tf.maxPool(x, k, stride, pad));
+          const r = tf.tensor(seededNormal(22, dy.size, 1), dy.shape);
+          const dx = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(xi as tf.Tensor4D, k, stride, pad), r)))(x);
+          const out = await dx.data();
+          tf.dispose([x, dy, r, dx]);
+          return out;
+        };
+        await useBackend('cpu');
+        const ref = await run();
+        await useBackend('wasm');
+        const got = await run();
+        // The same positions take a gradient (ties included); overlapping windows' sums may round differently.
+        assert.deepEqual(Array.from(got, (v) => v !== 0), Array.from(ref, (v) => v !== 0));
+        assert.ok(scaledMaxError(got, ref) < 1e-6, `error ${scaledMaxError(got, ref)}`);
+      });
+    }
+  });
+
   it('rejects NCHW with a BackendError that names the fix', () => {
     const x = tf.zeros([1, 2, 5, 5]) as tf.Tensor4D;
     const dy = tf.zeros([1, 2, 5, 5]) as tf.Tensor4D;
