@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BackendError, ConfigError, FcnError } from '../util/errors';
 import type { TrainConfig } from './config';
+import { addL2GradientArrays, l2Factors } from './l2-gradient';
 import { trainableVariables, type Stepper } from './loop';
 import { addInto, applyGradientArrays, shardBatch, shardGradients, splitBatch } from './shard-gradients';
 import {
@@ -166,6 +168,9 @@ export async function createDataParallelStepper(opts: DataParallelOptions): Prom
 
   // This lane's gradient, summed with the workers' in place.
   const mine = layout.allocate();
+  // With an L2-only regulariser every lane computes data gradients alike and the L2 term is added
+  // here once, after the sum; otherwise this lane differentiates the regularisers on its tape.
+  const l2 = l2Factors(model);
   const stepper: Stepper = async (batch, step) => {
     const failed = workers.find((w) => w.failure);
     if (failed) throw failed.failure;
@@ -179,7 +184,7 @@ export async function createDataParallelStepper(opts: DataParallelOptions): Prom
     // A worker that fails while this thread computes is reported when awaited below, not as an unhandled rejection.
     replies.catch(() => {});
     const sums = vars.map((_, i) => layout.view(mine, i));
-    const own = await shardGradients(model, shardBatch(batch, shards[0], false), shards[0].scale, true, step,
+    const own = await shardGradients(model, shardBatch(batch, shards[0], false), shards[0].scale, l2 === null, step,
       ignoreIndex, classWeights, (i) => sums[i]);
     let loss = own.loss;
     for (const [r, reply] of (await replies).entries()) {
@@ -187,8 +192,11 @@ export async function createDataParallelStepper(opts: DataParallelOptions): Prom
       loss += reply.loss;
       sums.forEach((g, i) => addInto(g, layout.view(remote[r].lane.grads, i)));
     }
+    const backend = tf.backend() as BackendWasm;
+    const regLoss = l2 === null ? own.regLoss
+      : addL2GradientArrays(sums, vars.map((v) => backend.typedArrayFromHeap(v) as Float32Array), l2);
     applyGradientArrays(optimizer, vars, sums);
-    return { loss, regLoss: own.regLoss };
+    return { loss, regLoss };
   };
   return { stepper, lanes, close };
 }

@@ -31,7 +31,7 @@ describe('closed-form L2 gradient', function () {
   it('reads one L2 factor per conv kernel and none for biases or transposed convs', () => {
     const model = buildFcn8(config.model);
     const factors = l2Factors(model)!;
-    const names = model.trainableWeights.map((w) => w.name);
+    const names = model.trainableWeights.map((w) => w.originalName);
     // 13 VGG convs, fc6, fc7 and the three score layers carry the model's L2; biases and the upsampling layers do not.
     const expected = names.map((n) => (/kernel$/.test(n) && !/^upscore/.test(n) ? 0.05 : 0));
     assert.deepEqual(factors, expected, JSON.stringify({ factors, expected }));
