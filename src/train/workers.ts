@@ -16,8 +16,8 @@ import {
  * Data-parallel training over worker_threads. tfjs's wasm backend runs one
  * thread in Node, so a step uses one core; here a batch is split by images
  * over W lanes (the main thread and W-1 workers), each computes the gradient
- * of its shard's share of the whole-batch loss, and the main thread sums them
- * and applies them with its own optimizer. Before each step the main model's
+ * of its shard's share of the whole-batch data loss, and the main thread sums
+ * them, adds the L2 term once and applies them with its own optimizer. Before each step the main model's
  * weights go to the workers through a shared buffer, so the main model and
  * optimizer stay the only state: checkpoints, validation and resume read
  * them unchanged, and a worker can never drift.
