@@ -3,6 +3,7 @@ import {
   Fcn8Config, VGG16_BLOCKS, resolveFc6, resolveFcn8Config, scaledWidth,
 } from './config';
 import { registerDilatedConvGradient } from '../backend/dilated-conv-grad';
+import { registerReluGradient } from '../backend/relu-grad';
 import { StepDropout } from './step-dropout';
 import { bilinearUpsampleKernel } from './surgery';
 
@@ -20,6 +21,7 @@ import { bilinearUpsampleKernel } from './surgery';
 export function buildFcn8(partial: Partial<Fcn8Config> = {}): tf.LayersModel {
   const config = resolveFcn8Config(partial);
   registerDilatedConvGradient();  // the lite fc6 is dilated
+  registerReluGradient();
   const { numClasses, widthMultiplier: wm, seed } = config;
   const fc6 = resolveFc6(config.fc6);
   const reg = config.l2 > 0 ? () => tf.regularizers.l2({ l2: config.l2 }) : () => undefined;

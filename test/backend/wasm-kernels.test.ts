@@ -251,6 +251,36 @@ describe('wasm training kernels', function () {
     }
   });
 
+  it('clones share data on wasm (the tape saves tensors by cloning) and stay valid after the original is freed', async () => {
+    const t = tf.tensor([1, -2, 3, 4], [2, 2]);
+    const buffers = () => (tf.memory() as tf.MemoryInfo & { numDataBuffers: number }).numDataBuffers;
+    const before = buffers();
+    const c = tf.clone(t);
+    assert.equal(buffers(), before, 'a clone allocates no new buffer');
+    t.dispose();
+    assert.equal(buffers(), before);
+    assert.deepEqual(Array.from(await c.data()), [1, -2, 3, 4]);
+    c.dispose();
+    assert.equal(buffers(), before - 1, 'the buffer is freed with its last tensor');
+  });
+
+  it('relu gradient matches cpu, zeros included', async () => {
+    const values = [-1, 0, 2, -0.5, 3, 0, 1e-30, -1e-30];
+    const grad = async () => {
+      const x = tf.tensor(values);
+      const dy = tf.tensor([1, 2, 3, 4, 5, 6, 7, 8]);
+      const dx = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(tf.relu(xi), dy)))(x);
+      const out = Array.from(await dx.data());
+      tf.dispose([x, dy, dx]);
+      return out;
+    };
+    await useBackend('cpu');
+    const ref = await grad();
+    await useBackend('wasm');
+    assert.deepEqual(await grad(), ref);
+    assert.deepEqual(ref, [0, 0, 3, 0, 5, 0, 7, 0]);
+  });
+
   it('rejects NCHW with a BackendError that names the fix', () => {
     const x = tf.zeros([1, 2, 5, 5]) as tf.Tensor4D;
     const dy = tf.zeros([1, 2, 5, 5]) as tf.Tensor4D;
