@@ -19,8 +19,8 @@ import type { Batch } from '../src/data/types';
 import { parseInputShape } from '../src/model/config';
 import { buildFcn8 } from '../src/model/fcn8';
 import { resolveTrainConfig, type TrainConfig } from '../src/train/config';
-import { trainStep, trainableVariables, type Stepper } from '../src/train/loop';
-import { addInto, applyGradientArrays, shardBatch, shardGradients, splitBatch } from '../src/train/shard-gradients';
+import { lossGradients, trainStep, trainableVariables, type Stepper } from '../src/train/loop';
+import { shardBatch, splitBatch } from '../src/train/shard-gradients';
 import { VariableLayout, readVariables, writeVariables } from '../src/train/worker-protocol';
 import { createDataParallelStepper } from '../src/train/workers';
 import { roadScene } from '../test/train/fixtures';
@@ -108,12 +108,14 @@ async function idealRatio(config: TrainConfig, batch: Batch, repeats: number): P
   const larger = shards[shards.length - 1];
   await trainStep(model, optimizer, batch, config, 0, 255);
   const whole = await cpuMs(async (r) => { await trainStep(model, optimizer, batch, config, 1 + r, 255); }, repeats);
-  const sums = vars.map((v) => new Float32Array(v.size));
   const critical = await cpuMs(async (r) => {
     writeVariables(vars, layout, buffer);
-    await shardGradients(model, shardBatch(batch, larger, false), larger.scale, true, 1 + r, 255, null, (i) => sums[i]);
-    sums.forEach((g, i) => addInto(g, layout.view(buffer, i)));  // the buffer stands in for the other lane's gradient
-    applyGradientArrays(optimizer, vars, sums);
+    const { grads } = await lossGradients(model, shardBatch(batch, larger, false),
+      { step: 1 + r, ignoreIndex: 255, classWeights: null, scale: larger.scale });
+    // The buffer stands in for the other lane's gradient, added as the stepper adds it.
+    const summed = vars.map((v, i) => ({ name: v.name, tensor: tf.tidy(() => tf.add(grads[v.name], tf.tensor(layout.view(buffer, i), v.shape))) }));
+    optimizer.applyGradients(summed);
+    tf.dispose([...Object.values(grads), ...summed.map((g) => g.tensor)]);
   }, repeats);
   model.dispose();
   optimizer.dispose();

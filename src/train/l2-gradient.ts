@@ -60,23 +60,3 @@ export function addL2Gradients(grads: tf.NamedTensorMap, vars: readonly tf.Varia
   });
 }
 
-/**
- * addL2Gradients on plain arrays: grads[i] += 2 * l2[i] * weights[i], in
- * place. Returns the penalty sum_i l2[i] * sum(weights[i]^2).
- */
-export function addL2GradientArrays(grads: readonly Float32Array[], weights: readonly Float32Array[], l2: readonly number[]): number {
-  let penalty = 0;
-  grads.forEach((g, i) => {
-    if (l2[i] === 0) return;
-    const w = weights[i];
-    // Rounded as float32 kernels round mul(w, 2 * l2) and its add, so both forms train alike.
-    const k = Math.fround(2 * l2[i]);
-    let sq = 0;
-    for (let j = 0; j < g.length; j++) {
-      g[j] += Math.fround(k * w[j]);
-      sq += w[j] * w[j];
-    }
-    penalty += l2[i] * sq;
-  });
-  return penalty;
-}

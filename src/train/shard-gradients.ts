@@ -100,15 +100,3 @@ export async function shardGradients(
   tf.dispose(Object.values(grads));
   return { loss, regLoss };
 }
-
-/** g += other, elementwise (lane order fixes the rounding). */
-export function addInto(g: Float32Array, other: Float32Array): void {
-  for (let j = 0; j < g.length; j++) g[j] += other[j];
-}
-
-/** One optimizer update from gradients held as plain arrays (trainableVariables order). */
-export function applyGradientArrays(optimizer: tf.Optimizer, vars: readonly tf.Variable[], grads: readonly Float32Array[]): void {
-  const named = vars.map((v, i) => ({ name: v.name, tensor: tf.tensor(grads[i], v.shape, 'float32') }));
-  optimizer.applyGradients(named);
-  tf.dispose(named.map((g) => g.tensor));
-}

@@ -1,13 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
-import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BackendError, ConfigError, FcnError } from '../util/errors';
 import type { TrainConfig } from './config';
-import { addL2GradientArrays, l2Factors } from './l2-gradient';
-import { trainableVariables, type Stepper } from './loop';
-import { addInto, applyGradientArrays, shardBatch, shardGradients, splitBatch } from './shard-gradients';
+import { lossGradients, trainableVariables, type Stepper } from './loop';
+import { shardBatch, splitBatch } from './shard-gradients';
 import {
   VariableLayout, writeVariables, type FromWorker, type InjectedFault, type ToWorker, type WorkerInit,
 } from './worker-protocol';
@@ -16,8 +14,9 @@ import {
  * Data-parallel training over worker_threads. tfjs's wasm backend runs one
  * thread in Node, so a step uses one core; here a batch is split by images
  * over W lanes (the main thread and W-1 workers), each computes the gradient
- * of its shard's share of the whole-batch data loss, and the main thread sums
- * them, adds the L2 term once and applies them with its own optimizer. Before each step the main model's
+ * of its shard's share of the whole-batch loss (the main thread's with the
+ * regularisation term), and the main thread sums them and applies them with
+ * its own optimizer. Before each step the main model's
  * weights go to the workers through a shared buffer, so the main model and
  * optimizer stay the only state: checkpoints, validation and resume read
  * them unchanged, and a worker can never drift.
@@ -166,11 +165,6 @@ export async function createDataParallelStepper(opts: DataParallelOptions): Prom
     throw err;
   }
 
-  // This lane's gradient, summed with the workers' in place.
-  const mine = layout.allocate();
-  // With an L2-only regulariser every lane computes data gradients alike and the L2 term is added
-  // here once, after the sum; otherwise this lane differentiates the regularisers on its tape.
-  const l2 = l2Factors(model);
   const stepper: Stepper = async (batch, step) => {
     const failed = workers.find((w) => w.failure);
     if (failed) throw failed.failure;
@@ -183,20 +177,27 @@ export async function createDataParallelStepper(opts: DataParallelOptions): Prom
     })));
     // A worker that fails while this thread computes is reported when awaited below, not as an unhandled rejection.
     replies.catch(() => {});
-    const sums = vars.map((_, i) => layout.view(mine, i));
-    const own = await shardGradients(model, shardBatch(batch, shards[0], false), shards[0].scale, l2 === null, step,
-      ignoreIndex, classWeights, (i) => sums[i]);
-    let loss = own.loss;
-    for (const [r, reply] of (await replies).entries()) {
-      if (reply.type !== 'grads') throw new WorkerError(`worker ${remote[r].lane.lane} sent '${reply.type}' during step ${step}`);
-      loss += reply.loss;
-      sums.forEach((g, i) => addInto(g, layout.view(remote[r].lane.grads, i)));
+    // This lane's gradient carries the regularisation term; it stays on the wasm heap and the workers' are added to it there.
+    const own = await lossGradients(model, shardBatch(batch, shards[0], false),
+      { step, ignoreIndex, classWeights, scale: shards[0].scale, withReg: true });
+    const { grads } = own;
+    try {
+      let loss = own.loss;
+      for (const [r, reply] of (await replies).entries()) {
+        if (reply.type !== 'grads') throw new WorkerError(`worker ${remote[r].lane.lane} sent '${reply.type}' during step ${step}`);
+        loss += reply.loss;
+        vars.forEach((v, i) => {
+          const theirs = tf.tensor(layout.view(remote[r].lane.grads, i), v.shape, 'float32');
+          const mine = grads[v.name];
+          grads[v.name] = mine ? tf.add(mine, theirs) : theirs;
+          if (mine) tf.dispose([mine, theirs]);
+        });
+      }
+      optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] })).filter((g) => g.tensor));
+      return { loss, regLoss: own.regLoss };
+    } finally {
+      tf.dispose(Object.values(grads));
     }
-    const backend = tf.backend() as BackendWasm;
-    const regLoss = l2 === null ? own.regLoss
-      : addL2GradientArrays(sums, vars.map((v) => backend.typedArrayFromHeap(v) as Float32Array), l2);
-    applyGradientArrays(optimizer, vars, sums);
-    return { loss, regLoss };
   };
   return { stepper, lanes, close };
 }
