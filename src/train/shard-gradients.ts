@@ -76,20 +76,19 @@ export function shardBatch(batch: Batch, shard: Shard, copy: boolean): Batch {
 }
 
 /**
- * Writes the gradients of scale * dataLoss(shard) (+ the regularisation
- * loss when `withReg`) with respect to the model's trainable variables into
- * into(i), straight from the wasm heap (data-parallel training runs on wasm
- * only), and returns scale * the shard's mean data loss (its part of the
- * whole-batch loss) and the regularisation loss (0 without `withReg`). No
- * tensor outlives the call. Summed over the shards of a batch this is
- * exactly trainStep's gradient of the whole batch.
+ * Writes the gradients of scale * dataLoss(shard) with respect to the
+ * model's trainable variables into into(i), straight from the wasm heap
+ * (data-parallel training runs on wasm only), and returns scale * the
+ * shard's mean data loss: its part of the whole-batch loss. No tensor
+ * outlives the call. A worker's share; the main lane adds the
+ * regularisation term to its own (src/train/workers.ts).
  */
 export async function shardGradients(
-  model: tf.LayersModel, shard: Batch, scale: number, withReg: boolean, step: number,
+  model: tf.LayersModel, shard: Batch, scale: number, step: number,
   ignoreIndex: number, classWeights: readonly number[] | null, into: (variable: number) => Float32Array,
-): Promise<{ loss: number; regLoss: number }> {
+): Promise<number> {
   const vars = trainableVariables(model);
-  const { grads, loss, regLoss } = await lossGradients(model, shard, { step, ignoreIndex, classWeights, scale, withReg });
+  const { grads, loss } = await lossGradients(model, shard, { step, ignoreIndex, classWeights, scale, withReg: false });
   const backend = tf.backend() as BackendWasm;
   vars.forEach((v, i) => {
     const g = grads[v.name];
@@ -98,5 +97,5 @@ export async function shardGradients(
     else into(i).fill(0);
   });
   tf.dispose(Object.values(grads));
-  return { loss, regLoss };
+  return loss;
 }

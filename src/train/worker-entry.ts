@@ -36,7 +36,7 @@ async function main(): Promise<void> {
       try {
         if (fault === 'throw') throw new Error(`injected error at step ${message.step}`);
         readVariables(vars, layout, init.weights);
-        const { loss } = await shardGradients(model, message.shard, message.scale, false, message.step,
+        const loss = await shardGradients(model, message.shard, message.scale, message.step,
           init.ignoreIndex, init.classWeights, (i) => layout.view(init.grads, i));
         post({ type: 'grads', loss });
       } catch (err) {

@@ -16,10 +16,10 @@ import {
  * over W lanes (the main thread and W-1 workers), each computes the gradient
  * of its shard's share of the whole-batch loss (the main thread's with the
  * regularisation term), and the main thread sums them and applies them with
- * its own optimizer. Before each step the main model's
- * weights go to the workers through a shared buffer, so the main model and
- * optimizer stay the only state: checkpoints, validation and resume read
- * them unchanged, and a worker can never drift.
+ * its own optimizer. Before each step the main model's weights go to the
+ * workers through a shared buffer, so the main model and optimizer stay the
+ * only state: checkpoints, validation and resume read them unchanged, and a
+ * worker can never drift.
  */
 
 /** A worker thread that failed (exception, exit, out of memory) or could not start. */
