@@ -3,8 +3,9 @@ import * as tf from '@tensorflow/tfjs';
 /**
  * tfjs 4.22's ReLU gradient is mul(dy, cast(step(x), 'float32')); step of a
  * float32 tensor is already float32, and on wasm the Cast then copies the
- * whole activation (~55 ms a VGG16 step at 96x288). This is the same
- * gradient without the copy; other dtypes keep the cast.
+ * whole activation (84 Casts, 17 ms of a VGG16 step at 96x288 in
+ * tf.profile). This is the same gradient without the copy; other dtypes
+ * keep the cast.
  */
 let registered = false;
 

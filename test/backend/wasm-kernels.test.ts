@@ -233,11 +233,11 @@ describe('wasm training kernels', function () {
         const values = Array.from(seededNormal(21, size(shape), 1), (v, i) => (i % 3 === 0 ? 0 : Math.max(v, 0)));
         const run = async () => {
           const x = tf.tensor4d(values, shape);
-          const dy = tf.tidy(() => tf.maxPool(x, k, stride, pad));
-          const r = tf.tensor(seededNormal(22, dy.size, 1), dy.shape);
+          const y = tf.tidy(() => tf.maxPool(x, k, stride, pad));
+          const r = tf.tensor(seededNormal(22, y.size, 1), y.shape);
           const dx = tf.grad((xi: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(xi as tf.Tensor4D, k, stride, pad), r)))(x);
           const out = await dx.data();
-          tf.dispose([x, dy, r, dx]);
+          tf.dispose([x, y, r, dx]);
           return out;
         };
         await useBackend('cpu');
