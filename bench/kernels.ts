@@ -161,7 +161,7 @@ async function main(): Promise<void> {
   await tf.setBackend('wasm');
   const original = tf.getKernel('Conv2DBackpropInput', 'wasm')!.kernelFunc;
   const originalMatMul = tf.getKernel('BatchMatMul', 'wasm')!.kernelFunc;
-  registerWasmTrainingKernels();
+  await registerWasmTrainingKernels();
   const batch = Number(arg('batch', '2'));
   const input = parseInputShape(arg('input', '96x288'));
   const width = Number(arg('width', '1'));

@@ -20,6 +20,7 @@ import { parseInputShape, type Fc6Variant } from '../src/model/config';
 import { buildFcn8 } from '../src/model/fcn8';
 import { preprocessImages } from '../src/model/preprocess';
 import { resolveTrainConfig, type TrainConfig } from '../src/train/config';
+import { adamOptimizer } from '../src/train/adam';
 import { trainStep } from '../src/train/loop';
 import { planMemory } from '../src/train/memory-plan';
 import { createDataParallelStepper, type DataParallelStepper } from '../src/train/workers';
@@ -202,7 +203,7 @@ export async function measureRow(spec: RowSpec, detail: string | null = null): P
   }
   const config = rowTrainConfig(spec);
   const model = buildFcn8(config.model);
-  const optimizer = tf.train.adam(config.learningRate);
+  const optimizer = adamOptimizer(config.learningRate);
   const batch = syntheticBatch(spec.batch, spec.height, spec.width);
   const x = preprocessImages(batch.images, spec.batch, spec.height, spec.width);  // [B, H, W, 3]
   let trainer: Pick<DataParallelStepper, 'stepper' | 'close'> | null = null;

@@ -19,6 +19,7 @@ import type { Batch } from '../src/data/types';
 import { parseInputShape } from '../src/model/config';
 import { buildFcn8 } from '../src/model/fcn8';
 import { resolveTrainConfig, type TrainConfig } from '../src/train/config';
+import { adamOptimizer } from '../src/train/adam';
 import { lossGradients, trainStep, trainableVariables, type Stepper } from '../src/train/loop';
 import { shardBatch, splitBatch } from '../src/train/shard-gradients';
 import { VariableLayout, readVariables, writeVariables } from '../src/train/worker-protocol';
@@ -100,7 +101,7 @@ async function cpuMs(f: (r: number) => Promise<void>, repeats: number): Promise<
  */
 async function idealRatio(config: TrainConfig, batch: Batch, repeats: number): Promise<{ whole: number; critical: number }> {
   const model = buildFcn8(config.model);
-  const optimizer = tf.train.adam(config.learningRate);
+  const optimizer = adamOptimizer(config.learningRate);
   const vars = trainableVariables(model);
   const layout = VariableLayout.of(vars);
   const buffer = layout.allocate();
@@ -154,9 +155,9 @@ async function main(): Promise<void> {
       batchSize: Math.max(...batches), model: { inputShape: [h, w], widthMultiplier: width, fc6: 'lite', dropout: 0 },
     });
     const singleModel = buildFcn8(config.model);
-    const singleOpt = tf.train.adam(config.learningRate);
+    const singleOpt = adamOptimizer(config.learningRate);
     const model = buildFcn8(config.model);
-    const optimizer = tf.train.adam(config.learningRate);
+    const optimizer = adamOptimizer(config.learningRate);
     const dp = await createDataParallelStepper({ model, optimizer, config, workers: 2, ignoreIndex: 255 });
     const one: Stepper = (b, s) => trainStep(singleModel, singleOpt, b, config, s, 255);
     try {

@@ -11,7 +11,7 @@ export async function useBackend(name: 'wasm' | 'cpu'): Promise<void> {
     await tf.setBackend(name);
     await tf.ready();
   }
-  if (name === 'wasm') registerWasmTrainingKernels();
+  if (name === 'wasm') await registerWasmTrainingKernels();
 }
 
 /** A fresh temporary folder, removed by the caller's `after`. */

@@ -182,7 +182,7 @@ export const defaultProbe: BackendProbe = {
         if (!req.ok) return { ok: false, reason: req.reason };
         const err = await activate('wasm');
         if (err) return { ok: false, reason: err };
-        registerWasmTrainingKernels();
+        await registerWasmTrainingKernels();
         const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
         return { ok: true, detail: `wasm${simd ? ' with SIMD' : ' without SIMD (slow)'}, fcn-ts training kernels` };
       }

@@ -15,6 +15,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 import { BackendError } from '../util/errors';
+import { registerFusedKernelsWasm } from './fused-kernels';
+import { compileSimdKernels, simdKernels, type SimdKernels } from './simd-module';
 
 type Info = tf.TensorInfo;
 type Attrs = Record<string, unknown>;
@@ -34,7 +36,11 @@ class KernelScope {
   private readonly owned = new Set<Info>();
   private readonly views = new Set<Info>();
 
-  constructor(readonly backend: BackendWasm, private readonly kernels: Map<string, tf.KernelFunc>) {}
+  readonly simd: SimdKernels;
+
+  constructor(readonly backend: BackendWasm, private readonly kernels: Map<string, tf.KernelFunc>) {
+    this.simd = simdKernels(backend);
+  }
 
   run(name: string, inputs: tf.NamedTensorInfoMap | Info[], attrs: Attrs = {}): Info {
     const kernelFunc = this.kernels.get(name);
@@ -48,7 +54,12 @@ class KernelScope {
     return this.run('Reshape', { x }, { shape });
   }
 
-  /** A new float32 tensor that JS fills through `heap`. */
+  /** Byte offset of `t`'s data in the heap, for the SIMD loops. */
+  offset(t: Info): number {
+    return this.backend.getMemoryOffset(t.dataId);
+  }
+
+  /** A new float32 tensor that JS or a SIMD loop fills. */
   alloc(shape: number[], dtype: tf.DataType = 'float32'): Info {
     const out = this.backend.makeOutput(shape, dtype);
     this.owned.add(out);
@@ -166,25 +177,7 @@ function conv2dBackpropFilter(s: KernelScope, x: Info, dy: Info, attrs: Attrs): 
     const rows = Math.min(rowsPerChunk, rowsTotal - g0);
     const p = rows * ow;
     const patches = s.alloc([1, taps * ci, p]);
-    const dst = s.heap(patches);
-    const src = s.heap(xT);
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        for (let c = 0; c < ci; c++) {
-          let d = ((i * kw + j) * ci + c) * p;
-          for (let g = g0; g < g0 + rows; g++) {
-            const b = Math.floor(g / oh);
-            const rowStart = ((c * batchSize + b) * hp + (g - b * oh) * sh + i * dh) * wp + j * dw;
-            if (sw === 1) {
-              dst.set(src.subarray(rowStart, rowStart + ow), d);
-              d += ow;
-            } else {
-              for (let k = 0; k < ow; k++) dst[d++] = src[rowStart + k * sw];
-            }
-          }
-        }
-      }
-    }
+    s.simd.gatherPatches(s.offset(patches), s.offset(xT), g0, rows, p, kh, kw, ci, batchSize, oh, ow, hp, wp, sh, sw, dh, dw);
     const dyChunk = s.view(dy, g0 * ow * co, [1, p, co]);
     const partial = s.run('BatchMatMul', { a: patches, b: dyChunk }, { transposeA: false, transposeB: false });
     s.free(dyChunk);
@@ -220,6 +213,7 @@ function conv2dBackpropInput(s: KernelScope, dy: Info, filter: Info, attrs: Attr
   const { batchSize, inHeight, inWidth, inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow,
     filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
+  if (sh === 1 && sw === 1 && co >= batchSize * oh * ow) return backpropInputByMatMul(s, dy, filter, info);
   const jh = Math.ceil(kh / sh);
   const jw = Math.ceil(kw / sw);
   // The conv computes phase rows q0..qEnd-1 only: q0 = the first that reaches ih >= 0.
@@ -231,7 +225,7 @@ function conv2dBackpropInput(s: KernelScope, dy: Info, filter: Info, attrs: Attr
   if (pads.some((v) => v < 0)) return null;
 
   const f = s.alloc([jh, jw, co, sh * sw * ci]);
-  subPixelFilter(s.heap(filter), s.heap(f), kh, kw, sh, sw, ci, co);
+  s.simd.subPixelFilter(s.offset(filter), s.offset(f), kh, kw, sh, sw, ci, co);
   const z = s.run('Conv2D', { x: dy, filter: f }, {
     strides: [1, 1], dilations: [1, 1], dataFormat: 'NHWC',
     pad: [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]],
@@ -250,26 +244,27 @@ function conv2dBackpropInput(s: KernelScope, dy: Info, filter: Info, attrs: Attr
   return s.run('Slice', { x: full }, { begin: [0, offH, offW, 0], size: [batchSize, inHeight, inWidth, ci] });
 }
 
-/** F[a, b, o, (rh, rw, i)] = W[(jh-1-a)*sh + rh, (jw-1-b)*sw + rw, i, o], zero past the kernel. */
-function subPixelFilter(w: Float32Array, f: Float32Array, kh: number, kw: number,
-  sh: number, sw: number, ci: number, co: number): void {
-  const jh = Math.ceil(kh / sh);
-  const jw = Math.ceil(kw / sw);
-  const phases = sh * sw * ci;
-  f.fill(0);
-  for (let y = 0; y < kh; y++) {
-    const a = jh - 1 - Math.floor(y / sh);
-    for (let x = 0; x < kw; x++) {
-      const b = jw - 1 - Math.floor(x / sw);
-      const src = (y * kw + x) * ci * co;
-      const phase = ((y % sh) * sw + (x % sw)) * ci;
-      // Writes run along i (contiguous in F); reads stride by co.
-      for (let o = 0; o < co; o++) {
-        const dst = ((a * jw + b) * co + o) * phases + phase;
-        for (let i = 0; i < ci; i++) f[dst + i] = w[src + i * co + o];
-      }
-    }
-  }
+/**
+ * dx of a stride-1 conv whose weights outnumber its output pixels (VGG16's
+ * last blocks, fc6, fc7): cols^T [taps*ci, P] = W [taps*ci, co] x dy^T
+ * [co, P], then col2im. W is the matmul's streamed operand, used in place;
+ * XNNPACK packs only dy^T. The conv route would flip, transpose and pack all
+ * of W every step (three copies: 1.2 GB transient for the paper's fc6, and
+ * ~20 ms for each 3x3x512x512 layer).
+ */
+function backpropInputByMatMul(s: KernelScope, dy: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info {
+  const { batchSize, inHeight, inWidth, inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow,
+    filterHeight: kh, filterWidth: kw } = info;
+  const pixels = batchSize * oh * ow;
+  const dyT = s.run('Transpose', { x: s.reshape(dy, [pixels, co]) }, { perm: [1, 0] });
+  const colsT = s.run('BatchMatMul', { a: s.reshape(filter, [1, kh * kw * ci, co]), b: s.reshape(dyT, [1, co, pixels]) },
+    { transposeA: false, transposeB: false });
+  s.free(dyT);
+  const dxT = s.alloc([ci, batchSize, inHeight, inWidth]);
+  s.simd.col2imRows(s.offset(dxT), s.offset(colsT), kh, kw, ci, batchSize, inHeight, inWidth, oh, ow,
+    info.padInfo.top, info.padInfo.left);
+  s.free(colsT);
+  return s.run('Transpose', { x: dxT }, { perm: [1, 2, 3, 0] });
 }
 
 /** Per-matrix multiply-adds above which one XNNPACK call per batch entry beats tfjs's scalar batched loop. */
@@ -432,38 +427,42 @@ const FAST_KERNELS: Record<string, FastKernel> = {
   Identity: (s, { x }) => identity(s, x!),
 };
 
-let registered = false;
+let registered: Promise<void> | null = null;
 
 /**
- * Registers Conv2DBackpropFilter for 'wasm' and replaces its
- * Conv2DBackpropInput, BatchMatMul, Reverse, MaxPoolGrad and Identity with faster ones that hand
- * the cases they do not cover to the originals. Call after
+ * Registers Conv2DBackpropFilter for 'wasm', replaces its
+ * Conv2DBackpropInput, BatchMatMul, Reverse, MaxPoolGrad and Identity with
+ * faster ones that hand the cases they do not cover to the originals, and
+ * registers the fused Adam update and L2 gradient (src/backend/fused-kernels.ts). Call after
  * `await tf.setBackend('wasm')` (or at least after importing
- * '@tensorflow/tfjs-backend-wasm'); later calls do nothing.
+ * '@tensorflow/tfjs-backend-wasm'); later calls return the first one's promise.
  */
-export function registerWasmTrainingKernels(): void {
-  if (registered) return;
-  const kernels = new Map<string, tf.KernelFunc>();
-  for (const name of CAPTURED) {
-    const k = tf.getKernel(name, 'wasm');
-    if (k === undefined) throw new BackendError(`wasm kernel '${name}' is not registered; import '@tensorflow/tfjs-backend-wasm' before registering training kernels`);
-    kernels.set(name, k.kernelFunc);
-  }
-  for (const [name, fast] of Object.entries(FAST_KERNELS)) {
-    const original = tf.getKernel(name, 'wasm');
-    if (original !== undefined) tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({
-      kernelName: name,
-      backendName: 'wasm',
-      // The original's setupFunc binds its C++ entry point, which the fallback still calls.
-      setupFunc: original?.setupFunc,
-      kernelFunc: ({ inputs, backend, attrs = {} }) => {
-        const out = withScope(backend as BackendWasm, kernels, (s) => fast(s, inputs, attrs));
-        if (out !== null) return out;
-        if (original === undefined) throw new BackendError(`wasm ${name}: no fallback kernel for attrs ${JSON.stringify(attrs)}`);
-        return original.kernelFunc({ inputs, backend, attrs });
-      },
-    });
-  }
-  registered = true;
+export function registerWasmTrainingKernels(): Promise<void> {
+  registered ??= (async () => {
+    const kernels = new Map<string, tf.KernelFunc>();
+    for (const name of CAPTURED) {
+      const k = tf.getKernel(name, 'wasm');
+      if (k === undefined) throw new BackendError(`wasm kernel '${name}' is not registered; import '@tensorflow/tfjs-backend-wasm' before registering training kernels`);
+      kernels.set(name, k.kernelFunc);
+    }
+    await compileSimdKernels();
+    for (const [name, fast] of Object.entries(FAST_KERNELS)) {
+      const original = tf.getKernel(name, 'wasm');
+      if (original !== undefined) tf.unregisterKernel(name, 'wasm');
+      tf.registerKernel({
+        kernelName: name,
+        backendName: 'wasm',
+        // The original's setupFunc binds its C++ entry point, which the fallback still calls.
+        setupFunc: original?.setupFunc,
+        kernelFunc: ({ inputs, backend, attrs = {} }) => {
+          const out = withScope(backend as BackendWasm, kernels, (s) => fast(s, inputs, attrs));
+          if (out !== null) return out;
+          if (original === undefined) throw new BackendError(`wasm ${name}: no fallback kernel for attrs ${JSON.stringify(attrs)}`);
+          return original.kernelFunc({ inputs, backend, attrs });
+        },
+      });
+    }
+    registerFusedKernelsWasm();
+  })();
+  return registered;
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { FUSED_L2_GRADIENT } from '../backend/fused-kernels';
 
 /**
  * The L2 penalty sum_i l2_i * sum(w_i^2) and its gradient 2 * l2_i * w_i,
@@ -42,21 +43,31 @@ export function l2Factors(model: tf.LayersModel): number[] | null {
 /**
  * Adds 2 * l2[i] * w_i to each variable's gradient in `grads` (keyed by
  * variable name; replaced entries are disposed) and returns the penalty
- * sum_i l2[i] * sum(w_i^2) as a scalar the caller disposes.
+ * sum_i l2[i] * sum(w_i^2) as a scalar the caller disposes. One variable at
+ * a time, so the temporaries never exceed one variable's; on wasm one fused
+ * kernel per variable that updates the gradient in place
+ * (src/backend/fused-kernels.ts).
  */
 export function addL2Gradients(grads: tf.NamedTensorMap, vars: readonly tf.Variable[], l2: readonly number[]): tf.Scalar {
-  return tf.tidy(() => {
-    let penalty: tf.Scalar = tf.scalar(0);
-    vars.forEach((w, i) => {
-      if (l2[i] === 0) return;
-      const old = grads[w.name];
-      const term = tf.mul(w, 2 * l2[i]);
-      grads[w.name] = tf.keep(old ? tf.add(old, term) : term);
-      old?.dispose();
+  const fused = tf.getKernel(FUSED_L2_GRADIENT, tf.getBackend()) !== undefined;
+  let penalty: tf.Scalar = tf.scalar(0);
+  vars.forEach((w, i) => {
+    if (l2[i] === 0) return;
+    const old = grads[w.name];
+    const [grad, next] = tf.tidy(() => {
+      const k = 2 * l2[i];
+      if (fused && old) {
+        const [g, sumSquares] = tf.engine().runKernel(FUSED_L2_GRADIENT, { gradient: old, value: w }, { factor: k }) as tf.Tensor[];
+        return [g, tf.add(penalty, tf.mul(sumSquares, l2[i]))];
+      }
+      const term = tf.mul(w, k);
       // Pairwise adds: one addN over all kernels needs more storage buffers than WebGPU allows per program (8).
-      penalty = tf.add(penalty, tf.mul(tf.sum(tf.square(w)), l2[i]));
+      return [old ? tf.add(old, term) : term, tf.add(penalty, tf.mul(tf.sum(tf.square(w)), l2[i]))];
     });
-    return penalty;
+    old?.dispose();
+    penalty.dispose();
+    grads[w.name] = grad;
+    penalty = next as tf.Scalar;
   });
+  return penalty;
 }
-

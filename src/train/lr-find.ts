@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../util/errors';
 import type { PlotlyFigure } from '../viz/curves';
 import type { TrainConfig } from './config';
+import { FusedAdam } from './adam';
 import { trainStep, type BatchSource } from './loop';
 
 /**
@@ -45,7 +46,7 @@ export interface LrFindResult {
 }
 
 /** Adam whose rate can change between steps; its slots carry over as in training. */
-class SweptAdam extends tf.AdamOptimizer {
+class SweptAdam extends FusedAdam {
   setLearningRate(lr: number): void {
     this.learningRate = lr;
   }

@@ -20,6 +20,12 @@ export interface MemoryPlan {
   optimizerBytes: number;
   /** Activations the backward pass holds at the peak, plus the input batch. */
   activationBytes: number;
+  /**
+   * Memory the backend holds outside tfjs's tensors, which tf.profile does
+   * not see: on wasm, XNNPACK's packed copy of every conv's weights, plus
+   * tfjs's transposed copy of the largest kernel while it is packed.
+   */
+  backendBytes: number;
   /** Where the step peaks: in the backward pass (activations) or in Adam's update (per-parameter temporaries). */
   peakPhase: 'backward' | 'update';
   totalBytes: number;
@@ -63,17 +69,30 @@ export function activationFloatsPerImage(model: Fcn8Config, h: number, w: number
  * batch 1-4, both fc6 variants). A step peaks in one of two places:
  *  - the backward pass: the tape's saved inputs and the gradients in
  *    flight come to about 5.3x the forward layer outputs (5.1-5.7 measured),
- *    plus 2 floats per parameter (each gradient and its accumulation); the
+ *    plus 1 float per parameter (the gradients, kept to the end); the
  *    L2 term is added after the tape, one kernel at a time
  *    (src/train/l2-gradient.ts), so it adds nothing to either peak;
  *  - Adam's update: tfjs runs it in one tidy over all variables, so the
  *    gradients and 11 temporaries per parameter (new m, v, bias corrections,
- *    sqrt, ...) are alive together: 15 floats per parameter.
+ *    sqrt, ...) are alive together: 15 floats per parameter. On wasm the
+ *    trainer's Adam (src/train/adam.ts) is one fused kernel per variable
+ *    that updates in place: only the gradients, 1 float per parameter.
  * Weights and Adam's m and v (3 floats per parameter) are there throughout.
+ * On wasm, XNNPACK also keeps each conv's weights packed for as long as
+ * they live (1 float per parameter, outside tfjs's count), and packing a
+ * kernel first makes a transposed copy of it (the largest one counts: the
+ * paper's fc6, 0.38 GiB). Measured wasm heap high-water marks: 3.59 GiB
+ * for the paper fc6 at 96x288 batch 2 (planned 3.24), 3.84 GiB at 160x576
+ * batch 1 (planned 3.48), of the 4 GiB the heap can reach. The input
+ * gradient of weight-heavy layers is a matmul that packs no weights
+ * (src/backend/wasm-kernels.ts), and the fused Adam holds one variable's
+ * new value at a time, which the planned grads cover.
  */
 const BACKWARD_ACTIVATION_FACTOR = 5.3;
-const BACKWARD_FLOATS_PER_PARAM = 2;
+const BACKWARD_FLOATS_PER_PARAM = 1;
 const UPDATE_FLOATS_PER_PARAM = 15;
+const FUSED_UPDATE_FLOATS_PER_PARAM = 1;
+const WASM_PACKED_FLOATS_PER_PARAM = 1;
 /** The batch as the step holds it: float32 RGB input and int32 labels. */
 const INPUT_BYTES_PER_PIXEL = 3 * F32 + 4;
 
@@ -94,16 +113,18 @@ export function planMemory(config: TrainConfig, backend: Pick<SelectedBackend, '
     grads: params * F32 * BACKWARD_FLOATS_PER_PARAM,
     activations: forwardBytes * BACKWARD_ACTIVATION_FACTOR,
   };
-  const updateGrads = params * F32 * UPDATE_FLOATS_PER_PARAM;
+  const updateGrads = params * F32 * (backend.choice === 'wasm' ? FUSED_UPDATE_FLOATS_PER_PARAM : UPDATE_FLOATS_PER_PARAM);
   const peakPhase = backward.grads + backward.activations >= updateGrads ? 'backward' : 'update';
   const gradBytes = peakPhase === 'backward' ? backward.grads : updateGrads;
   const activationBytes = inputBytes + (peakPhase === 'backward' ? backward.activations : 0);
   const paramBytes = params * F32;
   const optimizerBytes = 2 * params * F32;
+  const largestKernel = Math.max(...fcn8ConvLayers(config.model, FCN_STRIDE, FCN_STRIDE).map((l) => l.kernel * l.kernel * l.cin * l.cout));
+  const backendBytes = backend.choice === 'wasm' ? (params * WASM_PACKED_FLOATS_PER_PARAM + largestKernel) * F32 : 0;
   const limit = backendLimit(backend);
   return {
-    params, paramBytes, gradBytes, optimizerBytes, activationBytes, peakPhase,
-    totalBytes: paramBytes + gradBytes + optimizerBytes + activationBytes,
+    params, paramBytes, gradBytes, optimizerBytes, activationBytes, backendBytes, peakPhase,
+    totalBytes: paramBytes + gradBytes + optimizerBytes + activationBytes + backendBytes,
     limitBytes: limit.bytes, limitSource: limit.source, config,
   };
 }
@@ -116,7 +137,7 @@ export function formatMemoryPlan(p: MemoryPlan): string {
   const fc6 = typeof m.fc6 === 'string' ? m.fc6 : `${m.fc6.filters}x${m.fc6.kernelSize}`;
   return `memory plan: ${m.inputShape[0]}x${m.inputShape[1]} batch ${p.config.batchSize} fc6 ${fc6} width ${m.widthMultiplier}: ` +
     `${(p.params / 1e6).toFixed(2)}M params; weights ${gib(p.paramBytes)} + grads ${gib(p.gradBytes)} + Adam ${gib(p.optimizerBytes)} ` +
-    `+ activations ${gib(p.activationBytes)} = ${gib(p.totalBytes)} at the peak (${p.peakPhase === 'backward' ? 'backward pass' : "Adam's update"})` +
+    `+ activations ${gib(p.activationBytes)}${p.backendBytes ? ` + XNNPACK copies ${gib(p.backendBytes)}` : ''} = ${gib(p.totalBytes)} at the peak (${p.peakPhase === 'backward' ? 'backward pass' : "Adam's update"})` +
     (p.limitBytes ? ` of ${gib(p.limitBytes)} (${p.limitSource})` : ` (${p.limitSource})`);
 }
 

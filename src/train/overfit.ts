@@ -1,9 +1,9 @@
-import * as tf from '@tensorflow/tfjs';
 import { BatchLoader } from '../data/batch-loader';
 import type { Batch, SegDataset } from '../data/types';
 import { buildFcn8 } from '../model/fcn8';
 import { ConfigError } from '../util/errors';
 import { resolveTrainConfig, type TrainConfig } from './config';
+import { adamOptimizer } from './adam';
 import { trainStep } from './loop';
 
 /**
@@ -64,7 +64,7 @@ export async function overfitBatch(config: TrainConfig, dataset: SegDataset, opt
   });
   const batch = await firstBatch(dataset, check);
   const model = buildFcn8(check.model);
-  const optimizer = tf.train.adam(check.learningRate);
+  const optimizer = adamOptimizer(check.learningRate);
   const losses: number[] = [];
   try {
     for (let step = 0; step < maxSteps; step++) {

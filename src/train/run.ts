@@ -12,6 +12,7 @@ import {
   RUN_FILES, hasCheckpoint, loadRunModel, loadTrainState, readJson, saveCheckpoint, writeJson, type TrainState,
 } from './checkpoint';
 import { resolveTrainConfig, type TrainConfig } from './config';
+import { adamOptimizer } from './adam';
 import { fit, type EpochLogs, type FitOutcome, type StopFlag, type TrainCallbacks } from './loop';
 import { planMemory, formatMemoryPlan, checkMemoryPlan } from './memory-plan';
 import { createDataParallelStepper, resolveLanes, type DataParallelStepper } from './workers';
@@ -102,7 +103,7 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
     augment: false, progress: opts.progress,
   }) : null;
 
-  const optimizer = tf.train.adam(config.learningRate);
+  const optimizer = adamOptimizer(config.learningRate);
   let model: tf.LayersModel;
   let state: TrainState;
   let history: EpochLogs[] = [];

@@ -79,6 +79,12 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 45, 61, 2], kernel: 3, filters: 3, stride: 1, pad: 'same' },
   // A pad of K or more: the input grad goes to tfjs's own kernel.
   { x: [1, 6, 7, 2], kernel: 3, filters: 2, stride: 1, pad: 4 },
+  // At least as many filters as output pixels: the input grad is a matmul and col2im (VGG16's last blocks, fc6, fc7).
+  { x: [1, 3, 5, 6], kernel: 3, filters: 16, stride: 1, pad: 'same' },
+  { x: [2, 2, 3, 5], kernel: 7, filters: 13, stride: 1, pad: 'same' },
+  { x: [2, 4, 5, 3], kernel: 3, filters: 20, stride: 1, pad: 'valid' },
+  { x: [3, 2, 2, 7], kernel: 1, filters: 12, stride: 1, pad: 'same' },
+  { x: [1, 3, 4, 3], kernel: 3, filters: 12, stride: 1, pad: 1 },
 ];
 
 /** conv2dTranspose cases: FCN-8's x2 (k4) and x8 (k16) upsampling and others. */
@@ -89,6 +95,8 @@ const TRANSPOSED_CASES: ConvCase[] = [
   { x: [1, 4, 5, 3], kernel: 3, filters: 2, stride: 2, pad: 'valid' },
   { x: [2, 3, 3, 2], kernel: 7, filters: 3, stride: 2, pad: 'same' },
   { x: [1, 5, 7, 4], kernel: 1, filters: 3, stride: 1, pad: 'valid' },
+  // More input channels than pixels: the matmul route.
+  { x: [1, 2, 3, 10], kernel: 3, filters: 3, stride: 1, pad: 'same' },
 ];
 
 async function compareWithCpu(c: ConvCase, transposed: boolean): Promise<void> {
@@ -112,9 +120,10 @@ describe('wasm training kernels', function () {
   before(() => useBackend('wasm'));
   after(() => useBackend('wasm'));
 
-  it('registers Conv2DBackpropFilter and is idempotent', () => {
-    registerWasmTrainingKernels();
-    registerWasmTrainingKernels();
+  it('registers Conv2DBackpropFilter and is idempotent', async () => {
+    const first = registerWasmTrainingKernels();
+    assert.strictEqual(registerWasmTrainingKernels(), first);
+    await first;
     assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'));
     assert.ok(tf.getKernel('Conv2DBackpropInput', 'wasm'));
   });

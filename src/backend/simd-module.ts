@@ -1,0 +1,66 @@
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { BackendError } from '../util/errors';
+import { SIMD_KERNELS_WAT } from './simd-kernels.wat';
+
+/**
+ * Our own wasm SIMD128 loops, in a small module that imports the tfjs wasm
+ * backend's memory, so they read and write tensors in place by their heap
+ * offsets. They cover the passes tfjs does as many kernels (Adam: 14
+ * elementwise passes over every weight) or that JS does one short row at a
+ * time (the filter gradient's patch gather, the sub-pixel filter). Written
+ * in WebAssembly text (simd-kernels.wat.ts) and assembled once per process
+ * by wabt.
+ */
+
+/** Byte offsets into the backend's heap and element counts; see simd-kernels.wat.ts for each loop. */
+export interface SimdKernels {
+  adam(w: number, g: number, m: number, v: number, outW: number, outM: number, outV: number, n: number,
+    beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number,
+    correction1: number, correction2: number, negLr: number, epsilon: number): void;
+  gatherPatches(dst: number, src: number, g0: number, rows: number, p: number, kh: number, kw: number, ci: number,
+    batch: number, oh: number, ow: number, hp: number, wp: number, sh: number, sw: number, dh: number, dw: number): void;
+  subPixelFilter(w: number, f: number, kh: number, kw: number, sh: number, sw: number, ci: number, co: number): void;
+  /** out = g + w*k; returns sum(w*w). */
+  l2Gradient(g: number, w: number, out: number, n: number, k: number): number;
+  col2imRows(dst: number, src: number, kh: number, kw: number, ci: number, batch: number,
+    h: number, w: number, oh: number, ow: number, top: number, left: number): void;
+}
+
+let compiled: Promise<WebAssembly.Module> | null = null;
+let module: WebAssembly.Module | null = null;
+const instances = new WeakMap<BackendWasm, SimdKernels>();
+
+/** Assembles the module (once per process; ~30 ms). */
+export function compileSimdKernels(): Promise<WebAssembly.Module> {
+  compiled ??= (async () => {
+    // wabt is CommonJS with a default export that initialises its own wasm.
+    const wabt = await (await import('wabt')).default();
+    const parsed = wabt.parseWat('simd-kernels.wat', SIMD_KERNELS_WAT, { simd: true, bulk_memory: true });
+    try {
+      parsed.validate();
+      module = await WebAssembly.compile(new Uint8Array(parsed.toBinary({}).buffer));
+      return module;
+    } finally {
+      parsed.destroy();
+    }
+  })();
+  return compiled;
+}
+
+/** The loops bound to `backend`'s heap; compileSimdKernels() must have finished. */
+export function simdKernels(backend: BackendWasm): SimdKernels {
+  const known = instances.get(backend);
+  if (known) return known;
+  if (module === null) throw new BackendError('the SIMD kernels are not compiled yet; await registerWasmTrainingKernels() first');
+  const memory = (backend.wasm as unknown as { asm: { memory: WebAssembly.Memory } }).asm.memory;
+  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Record<string, (...args: number[]) => void>;
+  const kernels: SimdKernels = {
+    adam: e.adam,
+    gatherPatches: e.gather_patches,
+    subPixelFilter: e.sub_pixel_filter,
+    col2imRows: e.col2im_rows,
+    l2Gradient: e.l2_gradient as unknown as SimdKernels['l2Gradient'],
+  };
+  instances.set(backend, kernels);
+  return kernels;
+}
