@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { simdKernels } from './simd-module';
+import { forgetPackedCopies } from './xnnpack-cache';
 
 /**
  * Per-parameter passes that tfjs runs as chains of elementwise kernels,
@@ -41,18 +42,6 @@ function inPlaceOrNew(b: BackendWasm, t: tf.TensorInfo): tf.TensorInfo {
 }
 
 const elements = (t: tf.TensorInfo) => t.shape.reduce((p, d) => p * d, 1);
-
-/**
- * tfjs's wasm Conv2D and BatchMatMul cache XNNPACK operators, with the
- * weights packed, by the filter's tensor id, on the rule that a tensor's
- * data never changes. After `t` is written in place its id is unregistered
- * (which drops those operators; the memory stays) and registered again.
- */
-function forgetPackedCopies(b: BackendWasm, t: tf.TensorInfo): void {
-  const data = b.dataIdMap.get(t.dataId)!;
-  b.wasm.tfjs.disposeData(data.id);
-  b.wasm.tfjs.registerTensor(data.id, elements(t), data.memoryOffset);
-}
 
 /**
  * The wasm kernel. tfjs's Adam is 14 elementwise kernels over each

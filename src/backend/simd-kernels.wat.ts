@@ -201,7 +201,6 @@ export const SIMD_KERNELS_WAT = String.raw`
     (param $h i32) (param $w i32) (param $oh i32) (param $ow i32) (param $top i32) (param $left i32)
     (local $i i32) (local $j i32) (local $c i32) (local $b i32) (local $oy i32) (local $iy i32)
     (local $ox0 i32) (local $ox1 i32) (local $p i32) (local $row i32) (local $d i32) (local $s i32)
-    (local $k i32) (local $bytes i32) (local $vecBytes i32)
     (local.set $p (i32.mul (i32.mul (local.get $batch) (local.get $oh)) (local.get $ow)))
     (memory.fill (local.get $dst) (i32.const 0)
       (i32.shl (i32.mul (i32.mul (i32.mul (local.get $ci) (local.get $batch)) (local.get $h)) (local.get $w)) (i32.const 2)))
@@ -213,10 +212,8 @@ export const SIMD_KERNELS_WAT = String.raw`
           (i32.gt_s (i32.sub (local.get $left) (local.get $j)) (i32.const 0))))
         (local.set $ox1 (select (local.get $ow) (i32.sub (i32.add (local.get $w) (local.get $left)) (local.get $j))
           (i32.lt_s (local.get $ow) (i32.sub (i32.add (local.get $w) (local.get $left)) (local.get $j)))))
-        (local.set $bytes (i32.shl (i32.sub (local.get $ox1) (local.get $ox0)) (i32.const 2)))
-        (local.set $vecBytes (i32.and (local.get $bytes) (i32.const -16)))
         (local.set $c (i32.const 0))
-        (if (i32.gt_s (local.get $bytes) (i32.const 0)) (then
+        (if (i32.gt_s (local.get $ox1) (local.get $ox0)) (then
         (loop $channels
           (local.set $row (i32.mul (i32.add (i32.mul (i32.add (i32.mul (local.get $i) (local.get $kw)) (local.get $j)) (local.get $ci)) (local.get $c)) (local.get $p)))
           (local.set $b (i32.const 0))
@@ -233,21 +230,7 @@ export const SIMD_KERNELS_WAT = String.raw`
                 (local.set $s (i32.add (local.get $src) (i32.shl
                   (i32.add (i32.add (local.get $row) (i32.mul (i32.add (i32.mul (local.get $b) (local.get $oh)) (local.get $oy)) (local.get $ow))) (local.get $ox0))
                   (i32.const 2))))
-                (local.set $k (i32.const 0))
-                (block $vecDone
-                  (loop $vec
-                    (br_if $vecDone (i32.ge_u (local.get $k) (local.get $vecBytes)))
-                    (v128.store (i32.add (local.get $d) (local.get $k))
-                      (f32x4.add (v128.load (i32.add (local.get $d) (local.get $k))) (v128.load (i32.add (local.get $s) (local.get $k)))))
-                    (local.set $k (i32.add (local.get $k) (i32.const 16)))
-                    (br $vec)))
-                (block $tailDone
-                  (loop $tail
-                    (br_if $tailDone (i32.ge_u (local.get $k) (local.get $bytes)))
-                    (f32.store (i32.add (local.get $d) (local.get $k))
-                      (f32.add (f32.load (i32.add (local.get $d) (local.get $k))) (f32.load (i32.add (local.get $s) (local.get $k)))))
-                    (local.set $k (i32.add (local.get $k) (i32.const 4)))
-                    (br $tail)))))
+                (call $add_in_place (local.get $d) (local.get $s) (i32.sub (local.get $ox1) (local.get $ox0)))))
               (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
               (br_if $outRows (i32.lt_u (local.get $oy) (local.get $oh))))
             (local.set $b (i32.add (local.get $b) (i32.const 1)))
@@ -291,5 +274,24 @@ export const SIMD_KERNELS_WAT = String.raw`
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
         (br $tail)))
     (local.get $sum))
+  ;; dst[0..n) += src[0..n)
+  (func $add_in_place (export "add_in_place") (param $dst i32) (param $src i32) (param $n i32)
+    (local $o i32) (local $end i32) (local $vecEnd i32)
+    (local.set $end (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $vecEnd (i32.and (local.get $end) (i32.const -16)))
+    (block $vecDone
+      (loop $vec
+        (br_if $vecDone (i32.ge_u (local.get $o) (local.get $vecEnd)))
+        (v128.store (i32.add (local.get $dst) (local.get $o))
+          (f32x4.add (v128.load (i32.add (local.get $dst) (local.get $o))) (v128.load (i32.add (local.get $src) (local.get $o)))))
+        (local.set $o (i32.add (local.get $o) (i32.const 16)))
+        (br $vec)))
+    (block $done
+      (loop $tail
+        (br_if $done (i32.ge_u (local.get $o) (local.get $end)))
+        (f32.store (i32.add (local.get $dst) (local.get $o))
+          (f32.add (f32.load (i32.add (local.get $dst) (local.get $o))) (f32.load (i32.add (local.get $src) (local.get $o)))))
+        (local.set $o (i32.add (local.get $o) (i32.const 4)))
+        (br $tail))))
 )
 `;

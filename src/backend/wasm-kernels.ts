@@ -10,6 +10,8 @@
  * Reverse (the filter flip of a transposed or dilated conv's gradient) is
  * replaced by a block copy, MaxPoolGrad by one scan, and Identity (the
  * engine's clone of every tensor saved for the backward pass) shares data.
+ * The element loops between the XNNPACK calls (patch gather, sub-pixel
+ * filter, col2im) run in our SIMD module (simd-module.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';

@@ -8,6 +8,7 @@ import { FcnError } from '../util/errors';
 import type { TrainConfig } from './config';
 import type { TrainState } from './checkpoint';
 import { addL2Gradients, l2Factors } from './l2-gradient';
+import { forgetPackedWeights } from '../backend/xnnpack-cache';
 
 /** Anything that yields the batches of an epoch (src/data BatchLoader). */
 export interface BatchSource {
@@ -101,10 +102,11 @@ export async function lossGradients(
   const l2 = withReg ? l2Factors(model) : null;
   const taped = withReg && l2 === null;
   setDropoutStep(model, opts.step);
+  const vars = trainableVariables(model);
+  forgetPackedWeights(vars);
   const { x, y } = batchTensors(batch);
   let dataLoss: tf.Scalar | null = null;
   let regLoss: tf.Scalar | null = null;
-  const vars = trainableVariables(model);
   const { value, grads } = tf.variableGrads(() => {
     const logits = model.apply(x, { training: true }) as tf.Tensor4D;
     const ce = pixelCrossEntropy(logits, y, opts.ignoreIndex, opts.classWeights);

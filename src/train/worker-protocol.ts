@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { Batch } from '../data/types';
 import type { Fcn8Config } from '../model/config';
+import { simdKernels } from '../backend/simd-module';
 
 /**
  * What the main thread and a data-parallel worker (worker-entry.ts) say to
@@ -81,6 +82,34 @@ export class VariableLayout {
 export function writeVariables(vars: readonly tf.Variable[], layout: VariableLayout, buffer: SharedArrayBuffer): void {
   const backend = tf.backend() as BackendWasm;
   vars.forEach((v, i) => layout.view(buffer, i).set(backend.typedArrayFromHeap(v) as Float32Array));
+}
+
+/** Floats of a shared buffer staged in the wasm heap at a time by addFromBuffer. */
+const STAGING_FLOATS = 1 << 20;
+
+/**
+ * target += source, in place on the wasm heap (a worker's gradient added to
+ * the main lane's), through a 4 MB staging buffer, so no tensor the size of
+ * the largest variable (400 MB for the paper's fc6) is made. Returns false,
+ * having done nothing, when another tensor shares target's data.
+ */
+export function addFromBuffer(target: tf.Tensor, source: Float32Array): boolean {
+  const backend = tf.backend() as BackendWasm;
+  if (backend.refCount(target.dataId) !== 1) return false;
+  const simd = simdKernels(backend);
+  const staging = backend.makeOutput([Math.min(STAGING_FLOATS, source.length)], 'float32');
+  try {
+    const stagingAt = backend.getMemoryOffset(staging.dataId);
+    const targetAt = backend.getMemoryOffset(target.dataId);
+    for (let from = 0; from < source.length; from += STAGING_FLOATS) {
+      const part = source.subarray(from, from + STAGING_FLOATS);
+      backend.wasm.HEAPF32.set(part, stagingAt / 4);
+      simd.addInPlace(targetAt + 4 * from, stagingAt, part.length);
+    }
+  } finally {
+    backend.disposeData(staging.dataId);
+  }
+  return true;
 }
 
 /** Loads values from `buffer` into the variables (a worker taking the main model's weights). */

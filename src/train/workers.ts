@@ -7,7 +7,7 @@ import type { TrainConfig } from './config';
 import { lossGradients, trainableVariables, type Stepper } from './loop';
 import { shardBatch, splitBatch } from './shard-gradients';
 import {
-  VariableLayout, writeVariables, type FromWorker, type InjectedFault, type ToWorker, type WorkerInit,
+  VariableLayout, addFromBuffer, writeVariables, type FromWorker, type InjectedFault, type ToWorker, type WorkerInit,
 } from './worker-protocol';
 
 /**
@@ -187,10 +187,12 @@ export async function createDataParallelStepper(opts: DataParallelOptions): Prom
         if (reply.type !== 'grads') throw new WorkerError(`worker ${remote[r].lane.lane} sent '${reply.type}' during step ${step}`);
         loss += reply.loss;
         vars.forEach((v, i) => {
-          const theirs = tf.tensor(layout.view(remote[r].lane.grads, i), v.shape, 'float32');
+          const theirs = layout.view(remote[r].lane.grads, i);
           const mine = grads[v.name];
-          grads[v.name] = mine ? tf.add(mine, theirs) : theirs;
-          if (mine) tf.dispose([mine, theirs]);
+          if (mine && addFromBuffer(mine, theirs)) return;
+          const copy = tf.tensor(theirs, v.shape, 'float32');
+          grads[v.name] = mine ? tf.add(mine, copy) : copy;
+          if (mine) tf.dispose([mine, copy]);
         });
       }
       optimizer.applyGradients(vars.map((v) => ({ name: v.name, tensor: grads[v.name] })).filter((g) => g.tensor));

@@ -4,7 +4,8 @@ import * as path from 'node:path';
 import { buildFcn8 } from '../../src/model/fcn8';
 import { loadRunModel, loadTrainState, saveCheckpoint, type TrainState } from '../../src/train/checkpoint';
 import { resolveTrainConfig } from '../../src/train/config';
-import { fit, trainStep, type EpochLogs } from '../../src/train/loop';
+import { adamOptimizer } from '../../src/train/adam';
+import { fit, lossGradients, trainableVariables, trainStep, type EpochLogs } from '../../src/train/loop';
 import { rmDir, tmpDir, useBackend } from '../helpers';
 import { sceneSource } from './fixtures';
 
@@ -20,7 +21,7 @@ describe('training loop', function () {
   it('overfits a few small images: loss falls below 5% of its start', async () => {
     const config = resolveTrainConfig('smoke', { learningRate: 3e-3, model: { widthMultiplier: 1 / 8, inputShape: [H, W] } });
     const model = buildFcn8(config.model);
-    const optimizer = tf.train.adam(config.learningRate);
+    const optimizer = adamOptimizer(config.learningRate);
     const source = sceneSource(2, 2, H, W);
     const losses: number[] = [];
     for (let step = 0; step < 120; step++) {
@@ -33,10 +34,33 @@ describe('training loop', function () {
     optimizer.dispose();
   });
 
+  it('frees the weights an inference pass packed before a training step packs them again', async () => {
+    const config = resolveTrainConfig('smoke', { model: { inputShape: [H, W], widthMultiplier: 1 / 16 } });
+    const model = buildFcn8(config.model);
+    let batch;
+    for await (const b of sceneSource(1, 1, H, W).epoch(0)) batch = b;
+    tf.dispose(model.predict(tf.zeros([1, H, W, 3])) as tf.Tensor);
+    // Unregistering a tensor id is what drops XNNPACK's operators (and packed copies) cached on it.
+    const wasm = (tf.backend() as unknown as { wasm: { tfjs: { disposeData(id: number): void } } }).wasm;
+    const dataIdMap = (tf.backend() as unknown as { dataIdMap: { get(d: object): { id: number } } }).dataIdMap;
+    const ids = trainableVariables(model).map((v) => dataIdMap.get(v.dataId).id);
+    const original = wasm.tfjs.disposeData;
+    const dropped: number[] = [];
+    wasm.tfjs.disposeData = (id: number) => { dropped.push(id); original(id); };
+    try {
+      const { grads } = await lossGradients(model, batch!, { step: 0, ignoreIndex: 255, classWeights: null });
+      tf.dispose(Object.values(grads));
+    } finally {
+      wasm.tfjs.disposeData = original;
+    }
+    assert.deepEqual(ids.filter((id) => !dropped.includes(id)), []);
+    model.dispose();
+  });
+
   it('leaks no tensor across training steps', async () => {
     const config = resolveTrainConfig('smoke', { model: { inputShape: [H, W] } });
     const model = buildFcn8(config.model);
-    const optimizer = tf.train.adam(config.learningRate);
+    const optimizer = adamOptimizer(config.learningRate);
     const source = sceneSource(2, 2, H, W);
     const counts: number[] = [];
     for (let step = 0; step < 6; step++) {
@@ -57,7 +81,7 @@ describe('training loop', function () {
       const val = sceneSource(2, 2, H, W);
       const run = async (stopAfterEpoch: number | null, resumeFrom: string | null): Promise<EpochLogs[]> => {
         const history: EpochLogs[] = [];
-        const optimizer = tf.train.adam(config.learningRate);
+        const optimizer = adamOptimizer(config.learningRate);
         const model = resumeFrom ? await loadRunModel(resumeFrom) : buildFcn8(config.model);
         const state = resumeFrom ? await loadTrainState(resumeFrom, optimizer) : freshState();
         const stop = { stop: false };

@@ -4,7 +4,9 @@ import type { Batch } from '../../src/data/types';
 import { buildFcn8 } from '../../src/model/fcn8';
 import { resolveTrainConfig, type TrainConfig } from '../../src/train/config';
 import { trainStep, trainableVariables } from '../../src/train/loop';
+import { adamOptimizer } from '../../src/train/adam';
 import { splitBatch } from '../../src/train/shard-gradients';
+import { addFromBuffer } from '../../src/train/worker-protocol';
 import { createDataParallelStepper, WorkerError } from '../../src/train/workers';
 import { relNormError, useBackend } from '../helpers';
 import { sceneSource } from './fixtures';
@@ -25,7 +27,7 @@ async function batchesOf(count: number, batchSize: number, voidImages: number[] 
 }
 
 type MakeOptimizer = (config: TrainConfig) => tf.Optimizer;
-const adam: MakeOptimizer = (c) => tf.train.adam(c.learningRate);
+const adam: MakeOptimizer = (c) => adamOptimizer(c.learningRate);
 // Adam divides by the gradient's scale; SGD shows a gradient off by a factor.
 const sgd: MakeOptimizer = (c) => tf.train.sgd(c.learningRate);
 
@@ -130,6 +132,36 @@ describe('data-parallel training over worker threads', function () {
     });
   });
 
+  describe('addFromBuffer', () => {
+    // Longer than the 2^20-float staging buffer, with a remainder past the SIMD vectors.
+    const n = (1 << 20) + 7;
+    const values = (seed: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * seed));
+
+    it('adds a shared buffer into a tensor in place, chunk by chunk', async () => {
+      const target = tf.tensor1d(values(1));
+      const id = target.dataId;
+      const source = new Float32Array(new SharedArrayBuffer(4 * n));
+      source.set(values(2));
+      assert.equal(addFromBuffer(target, source), true);
+      assert.equal(target.dataId, id);
+      const got = await target.data();
+      const a = values(1);
+      const b = values(2);
+      let bad = 0;
+      for (let i = 0; i < n; i++) if (got[i] !== Math.fround(a[i] + b[i])) bad++;
+      assert.equal(bad, 0);
+      target.dispose();
+    });
+
+    it('leaves a tensor whose data another one shares alone, and says so', async () => {
+      const target = tf.tensor1d(values(1));
+      const held = tf.clone(target);
+      assert.equal(addFromBuffer(target, values(2)), false);
+      assert.deepEqual(await target.data(), values(1));
+      tf.dispose([target, held]);
+    });
+  });
+
   for (const [name, config] of [['no class weights', plain], ['class weights and l2', weighted]] as const) {
     it(`2 lanes train as one thread on whole batches (${name}, batch 2, 3 steps)`, async () => {
       const batches = await batchesOf(4, 2);
@@ -157,7 +189,7 @@ describe('data-parallel training over worker threads', function () {
 
   it('leaks no tensor in the main thread across steps', async () => {
     const model = buildFcn8(plain.model);
-    const optimizer = tf.train.adam(plain.learningRate);
+    const optimizer = adamOptimizer(plain.learningRate);
     const dp = await createDataParallelStepper({ model, optimizer, config: plain, workers: 2, ignoreIndex: IGNORE });
     const batches = await batchesOf(4, 2, [3]);
     const counts: number[] = [];
@@ -182,7 +214,7 @@ describe('data-parallel training over worker threads', function () {
   ] as const) {
     it(`a worker that fails (${kind}) raises a WorkerError naming it, then every later step does`, async () => {
       const model = buildFcn8(plain.model);
-      const optimizer = tf.train.adam(plain.learningRate);
+      const optimizer = adamOptimizer(plain.learningRate);
       const dp = await createDataParallelStepper({
         model, optimizer, config: plain, workers: 2, ignoreIndex: IGNORE, injectFault: { worker: 1, step: 1, kind },
       });
@@ -205,7 +237,7 @@ describe('data-parallel training over worker threads', function () {
 
   it('close() during a step ends it with a WorkerError instead of a hang', async () => {
     const model = buildFcn8(plain.model);
-    const optimizer = tf.train.adam(plain.learningRate);
+    const optimizer = adamOptimizer(plain.learningRate);
     const dp = await createDataParallelStepper({ model, optimizer, config: plain, workers: 2, ignoreIndex: IGNORE });
     const [batch] = await batchesOf(2, 2);
     const outcome = assert.rejects(dp.stepper(batch, 0),
@@ -219,7 +251,7 @@ describe('data-parallel training over worker threads', function () {
   it('refuses a backend other than wasm, naming it', async () => {
     await useBackend('cpu');
     const model = buildFcn8(plain.model);
-    const optimizer = tf.train.adam(plain.learningRate);
+    const optimizer = adamOptimizer(plain.learningRate);
     try {
       await assert.rejects(
         createDataParallelStepper({ model, optimizer, config: plain, workers: 2, ignoreIndex: IGNORE }),
@@ -233,7 +265,7 @@ describe('data-parallel training over worker threads', function () {
 
   it('refuses a model whose architecture differs from config.model', async () => {
     const model = buildFcn8({ ...plain.model, widthMultiplier: 1 / 8 });
-    const optimizer = tf.train.adam(plain.learningRate);
+    const optimizer = adamOptimizer(plain.learningRate);
     await assert.rejects(
       createDataParallelStepper({ model, optimizer, config: plain, workers: 2, ignoreIndex: IGNORE }),
       /the worker's model built from config.model has variables \[3x3x3x4, 4, .*\], the model to train has \[3x3x3x8, 8, /);
