@@ -304,7 +304,7 @@ export interface BenchOptions {
 
 const DEFAULTS: BenchOptions = {
   backends: null, shapes: [[96, 288], [160, 576]], batch: 2, fc6: ['lite', 'paper'], workers: [1, 2],
-  widthMultiplier: 1, l2: null, warmup: 1, steps: 3, peer: null, peerDevice: 'cpu', peerThreads: 2,
+  widthMultiplier: 1, l2: null, warmup: 2, steps: 3, peer: null, peerDevice: 'cpu', peerThreads: 2,
   out: path.join(__dirname, 'results.json'),
 };
 
@@ -315,7 +315,7 @@ const USAGE = `usage: npm run bench -- [flags]
   --fc6 lite,paper        fc6 variants
   --workers 1,2           data-parallel workers (wasm)
   --batch 2               images per step
-  --steps 3 --warmup 1    timed and untimed steps per row (median of the timed)
+  --steps 3 --warmup 2    timed and untimed steps per row (median of the timed)
   --width 1               channel multiplier (below 1 only for smoke runs)
   --l2 0.001              L2 factor on conv kernels (default: the paper preset's)
   --peer pytorch          also run the same model in PyTorch (python3 with torch)

@@ -29,7 +29,7 @@ export interface SimdKernels {
 }
 
 let compiled: Promise<WebAssembly.Module> | null = null;
-let module: WebAssembly.Module | null = null;
+let assembled: WebAssembly.Module | null = null;
 const instances = new WeakMap<BackendWasm, SimdKernels>();
 
 /** Assembles the module (once per process; ~30 ms). */
@@ -40,8 +40,8 @@ export function compileSimdKernels(): Promise<WebAssembly.Module> {
     const parsed = wabt.parseWat('simd-kernels.wat', SIMD_KERNELS_WAT, { simd: true, bulk_memory: true });
     try {
       parsed.validate();
-      module = await WebAssembly.compile(new Uint8Array(parsed.toBinary({}).buffer));
-      return module;
+      assembled = await WebAssembly.compile(new Uint8Array(parsed.toBinary({}).buffer));
+      return assembled;
     } finally {
       parsed.destroy();
     }
@@ -53,9 +53,9 @@ export function compileSimdKernels(): Promise<WebAssembly.Module> {
 export function simdKernels(backend: BackendWasm): SimdKernels {
   const known = instances.get(backend);
   if (known) return known;
-  if (module === null) throw new BackendError('the SIMD kernels are not compiled yet; await registerWasmTrainingKernels() first');
+  if (assembled === null) throw new BackendError('the SIMD kernels are not compiled yet; await registerWasmTrainingKernels() first');
   const memory = (backend.wasm as unknown as { asm: { memory: WebAssembly.Memory } }).asm.memory;
-  const e = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Record<string, (...args: number[]) => void>;
+  const e = new WebAssembly.Instance(assembled, { env: { memory } }).exports as unknown as Record<string, (...args: number[]) => void>;
   const kernels: SimdKernels = {
     adam: e.adam,
     gatherPatches: e.gather_patches,
