@@ -293,5 +293,83 @@ export const SIMD_KERNELS_WAT = String.raw`
           (f32.add (f32.load (i32.add (local.get $dst) (local.get $o))) (f32.load (i32.add (local.get $src) (local.get $o)))))
         (local.set $o (i32.add (local.get $o) (i32.const 4)))
         (br $tail))))
+  ;; dst [cols, rows] = src [rows, cols]^T, in 16x16 tiles of 4x4 SIMD
+  ;; transposes, so each cache line written is filled within one tile;
+  ;; the ragged edges elementwise.
+  (func (export "transpose_2d") (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (local $r0 i32) (local $c0 i32) (local $r i32) (local $c i32) (local $rEnd i32) (local $cEnd i32)
+    (local $rowBytes i32) (local $colBytes i32) (local $s i32) (local $d i32)
+    (local $a v128) (local $b v128) (local $e v128) (local $f v128) (local $t0 v128) (local $t1 v128) (local $t2 v128) (local $t3 v128)
+    (local.set $rowBytes (i32.shl (local.get $cols) (i32.const 2)))
+    (local.set $colBytes (i32.shl (local.get $rows) (i32.const 2)))
+    (local.set $rEnd (i32.and (local.get $rows) (i32.const -16)))
+    (local.set $cEnd (i32.and (local.get $cols) (i32.const -16)))
+    (local.set $r0 (i32.const 0))
+    (block $tilesDone
+      (loop $tileRows
+        (br_if $tilesDone (i32.ge_u (local.get $r0) (local.get $rEnd)))
+        (local.set $c0 (i32.const 0))
+        (block $colsDone
+          (loop $tileCols
+            (br_if $colsDone (i32.ge_u (local.get $c0) (local.get $cEnd)))
+            (local.set $r (local.get $r0))
+            (loop $blockRows
+              (local.set $c (local.get $c0))
+              (loop $blockCols
+                (local.set $s (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2))))
+                (local.set $a (v128.load (local.get $s)))
+                (local.set $b (v128.load (i32.add (local.get $s) (local.get $rowBytes))))
+                (local.set $e (v128.load (i32.add (local.get $s) (i32.shl (local.get $rowBytes) (i32.const 1)))))
+                (local.set $f (v128.load (i32.add (local.get $s) (i32.mul (local.get $rowBytes) (i32.const 3)))))
+                (local.set $t0 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $a) (local.get $b)))
+                (local.set $t1 (i8x16.shuffle 0 1 2 3 16 17 18 19 4 5 6 7 20 21 22 23 (local.get $e) (local.get $f)))
+                (local.set $t2 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $a) (local.get $b)))
+                (local.set $t3 (i8x16.shuffle 8 9 10 11 24 25 26 27 12 13 14 15 28 29 30 31 (local.get $e) (local.get $f)))
+                (local.set $d (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2))))
+                (v128.store (local.get $d)
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t0) (local.get $t1)))
+                (v128.store (i32.add (local.get $d) (local.get $colBytes))
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t0) (local.get $t1)))
+                (v128.store (i32.add (local.get $d) (i32.shl (local.get $colBytes) (i32.const 1)))
+                  (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (local.get $t2) (local.get $t3)))
+                (v128.store (i32.add (local.get $d) (i32.mul (local.get $colBytes) (i32.const 3)))
+                  (i8x16.shuffle 8 9 10 11 12 13 14 15 24 25 26 27 28 29 30 31 (local.get $t2) (local.get $t3)))
+                (local.set $c (i32.add (local.get $c) (i32.const 4)))
+                (br_if $blockCols (i32.lt_u (local.get $c) (i32.add (local.get $c0) (i32.const 16)))))
+              (local.set $r (i32.add (local.get $r) (i32.const 4)))
+              (br_if $blockRows (i32.lt_u (local.get $r) (i32.add (local.get $r0) (i32.const 16)))))
+            (local.set $c0 (i32.add (local.get $c0) (i32.const 16)))
+            (br $tileCols)))
+        (local.set $r0 (i32.add (local.get $r0) (i32.const 16)))
+        (br $tileRows)))
+    ;; Rows past the tiles (all columns), then columns past the tiles (tiled rows).
+    (local.set $r (local.get $rEnd))
+    (block $rowsDone
+      (loop $edgeRows
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $c (i32.const 0))
+        (block $rowDone
+          (loop $edgeRow
+            (br_if $rowDone (i32.ge_u (local.get $c) (local.get $cols)))
+            (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
+              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $edgeRow)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $edgeRows)))
+    (local.set $r (i32.const 0))
+    (block $colsEdgeDone
+      (loop $edgeCols
+        (br_if $colsEdgeDone (i32.ge_u (local.get $r) (local.get $rEnd)))
+        (local.set $c (local.get $cEnd))
+        (block $colDone
+          (loop $edgeCol
+            (br_if $colDone (i32.ge_u (local.get $c) (local.get $cols)))
+            (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
+              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2)))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $edgeCol)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $edgeCols))))
 )
 `;

@@ -20,6 +20,8 @@ export interface SimdKernels {
   gatherPatches(dst: number, src: number, g0: number, rows: number, p: number, kh: number, kw: number, ci: number,
     batch: number, oh: number, ow: number, hp: number, wp: number, sh: number, sw: number, dh: number, dw: number): void;
   subPixelFilter(w: number, f: number, kh: number, kw: number, sh: number, sw: number, ci: number, co: number): void;
+  /** dst [cols, rows] = src [rows, cols] transposed. */
+  transpose2d(src: number, dst: number, rows: number, cols: number): void;
   /** dst[0..n) += src[0..n). */
   addInPlace(dst: number, src: number, n: number): void;
   /** out = g + w*k; returns sum(w*w). */
@@ -62,6 +64,7 @@ export function simdKernels(backend: BackendWasm): SimdKernels {
     subPixelFilter: e.sub_pixel_filter,
     col2imRows: e.col2im_rows,
     addInPlace: e.add_in_place,
+    transpose2d: e.transpose_2d,
     l2Gradient: e.l2_gradient as unknown as SimdKernels['l2Gradient'],
   };
   instances.set(backend, kernels);

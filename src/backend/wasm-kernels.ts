@@ -269,6 +269,60 @@ function backpropInputByMatMul(s: KernelScope, dy: Info, filter: Info, info: tf.
   return s.run('Transpose', { x: dxT }, { perm: [1, 2, 3, 0] });
 }
 
+/** Weights below which a conv stays with tfjs's Conv2D: packing them costs little, and XNNPACK's packed copy is cached. */
+const MIN_STREAMED_WEIGHTS = 1 << 20;
+
+/**
+ * Whether a stride-1, undilated conv runs its training forward (and input
+ * gradient) as matmuls that stream the weights, so XNNPACK keeps no packed
+ * copy of them: weights that outnumber the output pixels, and many of them.
+ * The memory plan asks the same question.
+ */
+export function streamsWeights(pixels: number, kernelTaps: number, ci: number, co: number): boolean {
+  return co >= pixels && kernelTaps * ci * co >= MIN_STREAMED_WEIGHTS;
+}
+
+/**
+ * The training forward of a stride-1 conv whose weights outnumber its
+ * output pixels (fc6, fc7, VGG16's last block): y^T [co, P] = W^T [co,
+ * taps*ci] x patches^T [taps*ci, P]. Its weights change every step, and
+ * tfjs's Conv2D would transpose them and XNNPACK pack them on every call
+ * (1.2-1.8 s a step for the paper's 7x7x512x4096 fc6); here one tiled
+ * transpose of W is the only pass over it, and XNNPACK packs the small
+ * patches. Inference
+ * runs FusedConv2D, which keeps its packed weights; this is Conv2D only.
+ * Returns null for other convs.
+ */
+function conv2dByMatMul(s: KernelScope, x: Info, filter: Info, attrs: Attrs): Info | null {
+  if ((attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') || x.dtype !== 'float32') return null;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
+    attrs.strides as [number, number], pair(attrs.dilations, 1), attrs.pad as 'same', attrs.dimRoundingMode as 'round' | undefined);
+  const { batchSize, inHeight, inWidth, inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow,
+    filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+  const pixels = batchSize * oh * ow;
+  const taps = kh * kw;
+  if (sh !== 1 || sw !== 1 || dh !== 1 || dw !== 1 || !streamsWeights(pixels, taps, ci, co)) return null;
+  const { top, left } = info.padInfo;
+  const hp = Math.max(inHeight + top, oh + kh - 1);
+  const wp = Math.max(inWidth + left, ow + kw - 1);
+  const xp = hp === inHeight && wp === inWidth ? x : s.run('PadV2', { x },
+    { paddings: [[0, 0], [top, hp - inHeight - top], [left, wp - inWidth - left], [0, 0]], constantValue: 0 });
+  const xT = s.run('Transpose', { x: xp }, { perm: [3, 0, 1, 2] }); // [ci, B, hp, wp]
+  if (xp !== x) s.free(xp);
+  const patchesT = s.alloc([1, taps * ci, pixels]);
+  s.simd.gatherPatches(s.offset(patchesT), s.offset(xT), 0, batchSize * oh, pixels, kh, kw, ci, batchSize, oh, ow, hp, wp, 1, 1, 1, 1);
+  s.free(xT);
+  // tfjs's Transpose takes ~6 ns an element here (strided writes); the tiled SIMD one a fraction.
+  const wT = s.alloc([1, co, taps * ci]);
+  s.simd.transpose2d(s.offset(filter), s.offset(wT), taps * ci, co);
+  const yT = s.run('BatchMatMul', { a: wT, b: patchesT }, { transposeA: false, transposeB: false });
+  s.free(wT);
+  s.free(patchesT);
+  const y = s.run('Transpose', { x: s.reshape(yT, [co, pixels]) }, { perm: [1, 0] });
+  return s.reshape(y, [batchSize, oh, ow, co]);
+}
+
 /** Per-matrix multiply-adds above which one XNNPACK call per batch entry beats tfjs's scalar batched loop. */
 const MIN_MACS_PER_BATCH_ENTRY = 1 << 18;
 
@@ -421,6 +475,7 @@ const CAPTURED = ['Conv2D', 'BatchMatMul', 'Transpose', 'Slice', 'PadV2', 'Resha
 type FastKernel = (s: KernelScope, inputs: tf.NamedTensorInfoMap, attrs: Attrs) => Info | null;
 
 const FAST_KERNELS: Record<string, FastKernel> = {
+  Conv2D: (s, { x, filter }, attrs) => conv2dByMatMul(s, x!, filter!, attrs),
   Conv2DBackpropFilter: (s, { x, dy }, attrs) => conv2dBackpropFilter(s, x!, dy!, attrs),
   Conv2DBackpropInput: (s, { dy, filter }, attrs) => conv2dBackpropInput(s, dy!, filter!, attrs),
   BatchMatMul: (s, { a, b }, attrs) => batchMatMul(s, a!, b!, attrs),

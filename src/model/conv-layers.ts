@@ -8,6 +8,8 @@ export interface ConvLayer {
   cin: number;
   cout: number;
   stride: number;
+  /** Dilation rate (fc6 of the lite preset: 3; every other layer 1). */
+  dilation: number;
   /** A conv2dTranspose (the decoder's upsampling). */
   transposed: boolean;
   bias: boolean;
@@ -25,8 +27,8 @@ export function fcn8ConvLayers(
 ): ConvLayer[] {
   const wm = model.widthMultiplier;
   const at = (s: number): [number, number] => [height / s, width / s];
-  const layer = (name: string, kernel: number, cin: number, cout: number, s: number, stride = 1, transposed = false): ConvLayer =>
-    ({ name, kernel, cin, cout, stride, transposed, bias: !transposed, at: at(s) });
+  const layer = (name: string, kernel: number, cin: number, cout: number, s: number, stride = 1, transposed = false, dilation = 1): ConvLayer =>
+    ({ name, kernel, cin, cout, stride, dilation, transposed, bias: !transposed, at: at(s) });
   const layers: ConvLayer[] = [];
   const poolChannels: number[] = [];
   let cin = 3;
@@ -42,7 +44,7 @@ export function fcn8ConvLayers(
   const f = scaledWidth(fc6.filters, wm);
   const c = model.numClasses;
   layers.push(
-    layer('fc6', fc6.kernelSize, cin, f, 32),
+    layer('fc6', fc6.kernelSize, cin, f, 32, 1, false, fc6.dilation),
     layer('fc7', 1, f, f, 32),
     layer('score_fr', 1, f, c, 32),
     layer('upscore2', 4, c, c, 32, 2, true),

@@ -1,6 +1,7 @@
 import { FCN_STRIDE, VGG16_BLOCKS, resolveFc6, scaledWidth, type Fcn8Config } from '../model/config';
 import { fcn8ConvLayers } from '../model/conv-layers';
 import { MemoryPlanError } from '../util/errors';
+import { streamsWeights } from '../backend/wasm-kernels';
 import type { SelectedBackend } from '../backend';
 import type { TrainConfig } from './config';
 
@@ -79,14 +80,14 @@ export function activationFloatsPerImage(model: Fcn8Config, h: number, w: number
  *    that updates in place: only the gradients, 1 float per parameter.
  * Weights and Adam's m and v (3 floats per parameter) are there throughout.
  * On wasm, XNNPACK also keeps each conv's weights packed for as long as
- * they live (1 float per parameter, outside tfjs's count), and packing a
- * kernel first makes a transposed copy of it (the largest one counts: the
- * paper's fc6, 0.38 GiB). Measured wasm heap high-water marks: 3.59 GiB
- * for the paper fc6 at 96x288 batch 2 (planned 3.24), 3.84 GiB at 160x576
- * batch 1 (planned 3.48), of the 4 GiB the heap can reach. The input
- * gradient of weight-heavy layers is a matmul that packs no weights
- * (src/backend/wasm-kernels.ts), and the fused Adam holds one variable's
- * new value at a time, which the planned grads cover.
+ * they live (1 float per weight, outside tfjs's count), and packing a
+ * kernel first makes a transposed copy of it; the weight-heavy convs
+ * (fc6, fc7, the last blocks at small sizes) run as matmuls that stream
+ * their weights and keep no copy (src/backend/wasm-kernels.ts
+ * streamsWeights). The fused Adam and L2 gradient work in place. Measured
+ * wasm heap high-water marks with the paper fc6 (3 steps): 2.49 GiB at
+ * 96x288 batch 2, 2.90 GiB at 160x576 batch 1, 3.50 GiB at 160x576 batch 2,
+ * of the 4 GiB the heap can reach; the heap runs 0.1-0.3 GiB above the plan.
  */
 const BACKWARD_ACTIVATION_FACTOR = 5.3;
 const BACKWARD_FLOATS_PER_PARAM = 1;
@@ -95,6 +96,20 @@ const FUSED_UPDATE_FLOATS_PER_PARAM = 1;
 const WASM_PACKED_FLOATS_PER_PARAM = 1;
 /** The batch as the step holds it: float32 RGB input and int32 labels. */
 const INPUT_BYTES_PER_PIXEL = 3 * F32 + 4;
+
+/**
+ * Floats of XNNPACK's packed weight copies on wasm: one per weight of each
+ * conv it runs (not those our kernels stream through a matmul), plus
+ * tfjs's transposed copy of the largest while it is packed.
+ */
+function packedWeightFloats(config: TrainConfig): number {
+  const [h, w] = config.model.inputShape;
+  const weights = fcn8ConvLayers(config.model, h, w)
+    .filter((l) => l.transposed || l.stride !== 1 || l.dilation !== 1
+      || !streamsWeights(config.batchSize * l.at[0] * l.at[1], l.kernel * l.kernel, l.cin, l.cout))
+    .map((l) => l.kernel * l.kernel * l.cin * l.cout);
+  return WASM_PACKED_FLOATS_PER_PARAM * weights.reduce((a, b) => a + b, 0) + Math.max(0, ...weights);
+}
 
 /** What the backend can hold. */
 function backendLimit(backend: Pick<SelectedBackend, 'choice'> & { limitBytes?: number | null }): { bytes: number | null; source: string } {
@@ -119,8 +134,7 @@ export function planMemory(config: TrainConfig, backend: Pick<SelectedBackend, '
   const activationBytes = inputBytes + (peakPhase === 'backward' ? backward.activations : 0);
   const paramBytes = params * F32;
   const optimizerBytes = 2 * params * F32;
-  const largestKernel = Math.max(...fcn8ConvLayers(config.model, FCN_STRIDE, FCN_STRIDE).map((l) => l.kernel * l.kernel * l.cin * l.cout));
-  const backendBytes = backend.choice === 'wasm' ? (params * WASM_PACKED_FLOATS_PER_PARAM + largestKernel) * F32 : 0;
+  const backendBytes = backend.choice === 'wasm' ? packedWeightFloats(config) * F32 : 0;
   const limit = backendLimit(backend);
   return {
     params, paramBytes, gradBytes, optimizerBytes, activationBytes, backendBytes, peakPhase,

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { strict as assert } from 'node:assert';
 
+import { simdKernels } from '../../src/backend/simd-module';
 import { registerWasmTrainingKernels } from '../../src/backend/wasm-kernels';
 import { buildFcn8 } from '../../src/model/fcn8';
 import { relNormError, useBackend } from '../helpers';
@@ -85,6 +86,9 @@ const CONV_CASES: ConvCase[] = [
   { x: [2, 4, 5, 3], kernel: 3, filters: 20, stride: 1, pad: 'valid' },
   { x: [3, 2, 2, 7], kernel: 1, filters: 12, stride: 1, pad: 'same' },
   { x: [1, 3, 4, 3], kernel: 3, filters: 12, stride: 1, pad: 1 },
+  // Over 2^20 weights as well: the forward is a matmul with the weights streamed, not packed (fc6).
+  { x: [1, 2, 3, 64], kernel: 3, filters: 2048, stride: 1, pad: 'same' },
+  { x: [2, 3, 4, 128], kernel: 3, filters: 1024, stride: 1, pad: 'valid' },
 ];
 
 /** conv2dTranspose cases: FCN-8's x2 (k4) and x8 (k16) upsampling and others. */
@@ -115,6 +119,24 @@ function filterGradKernel(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: Shape4, 
   return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
     { strides: [1, 1], pad, dataFormat: 'NHWC', filterShape, dilations: [dilation, dilation] } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
+
+describe('SIMD module', function () {
+  before(() => useBackend('wasm'));
+
+  it('transposes matrices of any shape, tiles and ragged edges', async () => {
+    const backend = tf.backend() as BackendWasm;
+    for (const [rows, cols] of [[37, 21], [16, 5], [3, 40], [32, 48], [1, 1], [50, 67]]) {
+      const values = Float32Array.from({ length: rows * cols }, (_, i) => i + 0.5);
+      const src = tf.tensor2d(values, [rows, cols]);
+      const dst = backend.makeOutput([cols, rows], 'float32');
+      simdKernels(backend).transpose2d(backend.getMemoryOffset(src.dataId), backend.getMemoryOffset(dst.dataId), rows, cols);
+      const got = tf.engine().makeTensorFromTensorInfo(dst);
+      const expected = tf.transpose(src);
+      assert.deepEqual(await got.data(), await expected.data(), `${rows}x${cols}`);
+      tf.dispose([src, got, expected]);
+    }
+  });
+});
 
 describe('wasm training kernels', function () {
   before(() => useBackend('wasm'));
