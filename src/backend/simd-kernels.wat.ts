@@ -343,33 +343,28 @@ export const SIMD_KERNELS_WAT = String.raw`
         (local.set $r0 (i32.add (local.get $r0) (i32.const 16)))
         (br $tileRows)))
     ;; Rows past the tiles (all columns), then columns past the tiles (tiled rows).
-    (local.set $r (local.get $rEnd))
+    (call $transpose_block (local.get $src) (local.get $dst) (local.get $rows) (local.get $cols)
+      (local.get $rEnd) (local.get $rows) (i32.const 0) (local.get $cols))
+    (call $transpose_block (local.get $src) (local.get $dst) (local.get $rows) (local.get $cols)
+      (i32.const 0) (local.get $rEnd) (local.get $cEnd) (local.get $cols)))
+
+  ;; dst[c, r] = src[r, c] for r in [r0, r1), c in [c0, c1), elementwise.
+  (func $transpose_block (param $src i32) (param $dst i32) (param $rows i32) (param $cols i32)
+    (param $r0 i32) (param $r1 i32) (param $c0 i32) (param $c1 i32)
+    (local $r i32) (local $c i32)
+    (local.set $r (local.get $r0))
     (block $rowsDone
-      (loop $edgeRows
-        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $rows)))
-        (local.set $c (i32.const 0))
+      (loop $blockRows
+        (br_if $rowsDone (i32.ge_u (local.get $r) (local.get $r1)))
+        (local.set $c (local.get $c0))
         (block $rowDone
-          (loop $edgeRow
-            (br_if $rowDone (i32.ge_u (local.get $c) (local.get $cols)))
+          (loop $blockRow
+            (br_if $rowDone (i32.ge_u (local.get $c) (local.get $c1)))
             (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
               (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2)))))
             (local.set $c (i32.add (local.get $c) (i32.const 1)))
-            (br $edgeRow)))
+            (br $blockRow)))
         (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $edgeRows)))
-    (local.set $r (i32.const 0))
-    (block $colsEdgeDone
-      (loop $edgeCols
-        (br_if $colsEdgeDone (i32.ge_u (local.get $r) (local.get $rEnd)))
-        (local.set $c (local.get $cEnd))
-        (block $colDone
-          (loop $edgeCol
-            (br_if $colDone (i32.ge_u (local.get $c) (local.get $cols)))
-            (f32.store (i32.add (local.get $dst) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $rows)) (local.get $r)) (i32.const 2)))
-              (f32.load (i32.add (local.get $src) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $cols)) (local.get $c)) (i32.const 2)))))
-            (local.set $c (i32.add (local.get $c) (i32.const 1)))
-            (br $edgeCol)))
-        (local.set $r (i32.add (local.get $r) (i32.const 1)))
-        (br $edgeCols))))
+        (br $blockRows))))
 )
 `;
