@@ -11,10 +11,9 @@ import { forgetPackedCopies } from './xnnpack-cache';
  */
 
 /**
- * One Adam update of one variable: inputs value,
- * gradient, m, v and the bias corrections 1 - beta1^t and 1 - beta2^t
- * (scalars); outputs the new value, m and v. src/train/adam.ts calls it
- * where the active backend registers it (wasm) and runs tfjs's ops elsewhere.
+ * One Adam update of one variable: inputs value, gradient, m, v and the
+ * bias corrections 1 - beta1^t and 1 - beta2^t (scalars); outputs the new
+ * value, m and v.
  */
 export const FUSED_ADAM = 'FcnFusedAdam';
 
@@ -41,8 +40,6 @@ function inPlaceOrNew(b: BackendWasm, t: tf.TensorInfo): tf.TensorInfo {
   return { dataId: t.dataId, shape: t.shape, dtype: t.dtype };
 }
 
-const elements = (t: tf.TensorInfo) => t.shape.reduce((p, d) => p * d, 1);
-
 /**
  * The wasm kernel. tfjs's Adam is 14 elementwise kernels over each
  * variable, each a pass over memory (~130 ms a step for VGG16's 20.5M
@@ -55,7 +52,7 @@ function fusedAdamWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] 
   const b = backend as BackendWasm;
   const { value, gradient, m, v, correction1, correction2 } = inputs as Record<string, tf.TensorInfo>;
   const { beta1, beta2, epsilon, learningRate } = attrs as unknown as FusedAdamAttrs;
-  const n = elements(value);
+  const n = tf.util.sizeFromShape(value.shape);
   const outs = [inPlaceOrNew(b, value), inPlaceOrNew(b, m), inPlaceOrNew(b, v)];
   const at = (t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
   const scalar = (t: tf.TensorInfo) => (b.typedArrayFromHeap(t) as Float32Array)[0];
@@ -76,7 +73,7 @@ function fusedL2GradientWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorI
   const { factor } = attrs as unknown as { factor: number };
   const out = inPlaceOrNew(b, gradient);
   const at = (t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
-  const sum = simdKernels(b).l2Gradient(at(gradient), at(value), at(out), elements(value), factor);
+  const sum = simdKernels(b).l2Gradient(at(gradient), at(value), at(out), tf.util.sizeFromShape(value.shape), factor);
   const sumInfo = b.makeOutput([], 'float32');
   (b.typedArrayFromHeap(sumInfo) as Float32Array)[0] = sum;
   return [out, sumInfo];

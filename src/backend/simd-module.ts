@@ -6,8 +6,9 @@ import { SIMD_KERNELS_WAT } from './simd-kernels.wat';
  * Our own wasm SIMD128 loops, in a small module that imports the tfjs wasm
  * backend's memory, so they read and write tensors in place by their heap
  * offsets. They cover the passes tfjs does as many kernels (Adam: 14
- * elementwise passes over every weight) or that JS does one short row at a
- * time (the filter gradient's patch gather, the sub-pixel filter). Written
+ * elementwise passes over every weight; the L2 gradient), the copies
+ * between the XNNPACK calls of our conv kernels (patch gather, sub-pixel
+ * filter, col2im, transpose) and the data-parallel gradient sum. Written
  * in WebAssembly text (simd-kernels.wat.ts) and assembled once per process
  * by wabt.
  */

@@ -10,8 +10,10 @@
  * Reverse (the filter flip of a transposed or dilated conv's gradient) is
  * replaced by a block copy, MaxPoolGrad by one scan, and Identity (the
  * engine's clone of every tensor saved for the backward pass) shares data.
+ * Convs whose weights outnumber their output pixels (fc6, fc7) train as
+ * matmuls that stream the weights instead of re-packing them every step.
  * The element loops between the XNNPACK calls (patch gather, sub-pixel
- * filter, col2im) run in our SIMD module (simd-module.ts).
+ * filter, col2im, transpose) run in our SIMD module (simd-module.ts).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
@@ -69,7 +71,7 @@ class KernelScope {
   }
 
   /**
-   * A tensor over elements [offset, offset + size(shape)) of `parent`,
+   * A tensor over `parent`'s elements from `offset` on, as many as `shape` holds,
    * without a copy. wasm's own Slice copies its whole input first.
    */
   view(parent: Info, offset: number, shape: number[]): Info {
@@ -343,8 +345,8 @@ function batchMatMul(s: KernelScope, a: Info, b: Info, attrs: Attrs): Info | nul
   const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
   const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
   const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
-  const batchA = size(a.shape.slice(0, -2));
-  const batchB = size(b.shape.slice(0, -2));
+  const batchA = tf.util.sizeFromShape(a.shape.slice(0, -2));
+  const batchB = tf.util.sizeFromShape(b.shape.slice(0, -2));
   const batch = Math.max(batchA, batchB);
   if (batchA !== batchB && Math.min(batchA, batchB) !== 1) return null; // multi-axis broadcast: tfjs's kernel
   if (batch === 1 && !transposeA && !transposeB) return null;
@@ -384,13 +386,13 @@ function reverse(s: KernelScope, x: Info, attrs: Attrs): Info | null {
   if (axes.length === 0) return null;
   const last = Math.max(...axes);
   const outer = x.shape.slice(0, last + 1);
-  const run = size(x.shape.slice(last + 1));
+  const run = tf.util.sizeFromShape(x.shape.slice(last + 1));
   const strides = tf.util.computeStrides(outer);
   const flipped = outer.map((_, d) => axes.includes(d));
   const out = s.alloc(x.shape, x.dtype);
   const dst = s.backend.typedArrayFromHeap(out);
   const src = s.backend.typedArrayFromHeap(x);
-  const count = size(outer);
+  const count = tf.util.sizeFromShape(outer);
   for (let o = 0; o < count; o++) {
     let from = 0;
     let rest = o;
@@ -465,10 +467,6 @@ function identity(s: KernelScope, x: Info): Info | null {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
-function size(shape: readonly number[]): number {
-  return shape.reduce((p, d) => p * d, 1);
-}
-
 /** The wasm kernels the ones above are built from, captured before any is replaced. */
 const CAPTURED = ['Conv2D', 'BatchMatMul', 'Transpose', 'Slice', 'PadV2', 'Reshape', 'Add'];
 
@@ -487,7 +485,7 @@ const FAST_KERNELS: Record<string, FastKernel> = {
 let registered: Promise<void> | null = null;
 
 /**
- * Registers Conv2DBackpropFilter for 'wasm', replaces its
+ * Registers Conv2DBackpropFilter for 'wasm', replaces its Conv2D,
  * Conv2DBackpropInput, BatchMatMul, Reverse, MaxPoolGrad and Identity with
  * faster ones that hand the cases they do not cover to the originals, and
  * registers the fused Adam update and L2 gradient (src/backend/fused-kernels.ts). Call after

@@ -16,7 +16,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 export function forgetPackedCopies(b: BackendWasm, t: tf.TensorInfo): void {
   const data = b.dataIdMap.get(t.dataId)!;
   b.wasm.tfjs.disposeData(data.id);
-  b.wasm.tfjs.registerTensor(data.id, t.shape.reduce((p, d) => p * d, 1), data.memoryOffset);
+  b.wasm.tfjs.registerTensor(data.id, tf.util.sizeFromShape(t.shape), data.memoryOffset);
 }
 
 /**
