@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { selectBackend } from '../backend';
-import { DATASET_NAMES, loadRgbImage, openDataset, splitTrainVal } from '../data';
+import { DATASET_NAMES, findDataDir, loadRgbImage, openDataset, splitTrainVal } from '../data';
 import type { DatasetName } from '../data/types';
 import { evaluateSamples } from '../eval/evaluate';
 import { formatMetricsTable } from '../eval/format';
@@ -10,7 +10,10 @@ import { exportForInference } from '../infer/export';
 import { predict } from '../infer/predict';
 import { parseInputShape, type Fc6Variant } from '../model/config';
 import { RUN_FILES, writeJson } from '../train/checkpoint';
-import { defaultPresetFor, isPresetName, resolveTrainConfig } from '../train/config';
+import type { CamvidClassSet } from '../data/camvid-labels';
+import {
+  LR_SCHEDULES, defaultPresetFor, isPresetName, resolveTrainConfig, type AugmentConfig, type ClassWeighting, type LrSchedule,
+} from '../train/config';
 import { loadRun } from '../train/load-run';
 import { overfitBatch } from '../train/overfit';
 import { openTrainingDataset, runTraining } from '../train/run';
@@ -48,13 +51,54 @@ interface TrainFlags {
   dataset?: DatasetName; data?: string; preset?: string; epochs?: number; batchSize?: number; lr?: number;
   input?: string; fc6?: Fc6Variant; width?: number; workers?: number; out?: string; resume?: boolean;
   weights?: string; scratch?: boolean; progress: boolean; overfitBatch?: boolean;
+  classWeights?: ClassWeighting; classes?: CamvidClassSet; lrSchedule?: LrSchedule; augment?: AugmentConfig | null;
 }
+
+const lrSchedule = (v: string): LrSchedule => {
+  if (!(LR_SCHEDULES as readonly string[]).includes(v)) {
+    throw new InvalidArgumentError(`--lr-schedule ${v} is not one of ${LR_SCHEDULES.join(', ')}`);
+  }
+  return v as LrSchedule;
+};
+/** --augment none | flip,jitter=0.1,scale=1-1.5 (any of the three). */
+const augmentation = (v: string): AugmentConfig | null => {
+  if (v === 'none') return null;
+  let flip = false, colorJitter = 0, scaleCrop: [number, number] | null = null;
+  for (const part of v.split(',')) {
+    const [key, value = ''] = part.split('=');
+    const range = /^([\d.]+)-([\d.]+)$/.exec(value);
+    if (key === 'flip' && !value) flip = true;
+    else if (key === 'jitter' && Number(value) >= 0 && Number(value) < 1) colorJitter = Number(value);
+    else if (key === 'scale' && range) scaleCrop = [Number(range[1]), Number(range[2])];
+    else throw new InvalidArgumentError(`--augment ${v}: "${part}" is not flip, jitter=J (0 <= J < 1) or scale=LO-HI; or use none`);
+  }
+  return { flip, colorJitter, scaleCrop };
+};
+
+/** --class-weights none | median-frequency | w0,w1,… */
+const classWeighting = (v: string): ClassWeighting => {
+  if (v === 'none') return null;
+  if (v === 'median-frequency') return v;
+  const w = v.split(',').map(Number);
+  if (w.length < 2 || w.some((x) => !Number.isFinite(x) || x < 0)) {
+    throw new InvalidArgumentError(`--class-weights ${v} is not none, median-frequency or comma-separated weights >= 0 (one per class)`);
+  }
+  return w;
+};
+const camvidClasses = (v: string): CamvidClassSet => {
+  if (v !== '11' && v !== '32') throw new InvalidArgumentError(`--classes ${v}: CamVid has 11 (SegNet's grouping) or 32`);
+  return Number(v) as CamvidClassSet;
+};
 
 async function trainCommand(flags: TrainFlags): Promise<void> {
   const inputShape = flags.input ? parseInputShape(flags.input) : undefined;  // a bad size fails before anything loads
   const preset = flags.preset ?? defaultPresetFor((await selectBackend()).choice);
   if (!isPresetName(preset)) throw new InvalidArgumentError(`preset "${preset}" is unknown; use paper, cpu or smoke`);
+  const datasetName = flags.dataset ?? 'kitti-road';
   const config = resolveTrainConfig(preset, {
+    ...(flags.classWeights !== undefined && { classWeights: flags.classWeights }),
+    ...(flags.lrSchedule !== undefined && { lrSchedule: flags.lrSchedule }),
+    ...(flags.augment !== undefined && { augment: flags.augment }),
     ...(flags.epochs !== undefined && { epochs: flags.epochs }),
     ...(flags.batchSize !== undefined && { batchSize: flags.batchSize }),
     ...(flags.lr !== undefined && { learningRate: flags.lr }),
@@ -64,11 +108,15 @@ async function trainCommand(flags: TrainFlags): Promise<void> {
       ...(flags.fc6 && { fc6: flags.fc6 }),
       ...(flags.width !== undefined && { widthMultiplier: flags.width }),
     },
-  });
+  }, datasetName);
   if (flags.data && !fs.existsSync(flags.data)) {
     throw new FcnError(`data folder ${flags.data} does not exist; check the path, or run \`npx fcn data synth\` for the built-in road set`);
   }
-  const dataset = flags.data ? { name: flags.dataset ?? 'kitti-road', dir: flags.data } : null;
+  // KITTI Road without --data falls back to the built-in set (runTraining); other sets are looked up under data/.
+  const dataDir = flags.data ?? (datasetName === 'kitti-road' ? undefined : findDataDir(datasetName));
+  const dataset = dataDir
+    ? { name: datasetName, dir: dataDir, ...(flags.classes !== undefined && { options: { classes: flags.classes } }) }
+    : null;
   if (flags.overfitBatch) {
     await selectBackend();
     const r = await overfitBatch(config, await openTrainingDataset(dataset, (l) => console.error(l)));
@@ -116,7 +164,7 @@ async function trainCommand(flags: TrainFlags): Promise<void> {
 async function evalCommand(flags: { run: string; data?: string; split?: string; progress: boolean; report?: string }): Promise<void> {
   await selectBackend();
   const run = await loadRun(flags.run);
-  const ds = await openDataset(run.dataset.name, flags.data ?? run.dataset.dir);
+  const ds = await openDataset(run.dataset.name, flags.data ?? run.dataset.dir, run.dataset.options);
   const classNames = ds.classes.map((c) => c.name);
   let samples;
   let splitName: string;
@@ -190,6 +238,10 @@ export function buildProgram(): Command {
     .option('--fc6 <variant>', 'paper (7x7x4096) | lite (3x3x1024 dilated)')
     .option('--width <x>', 'channel width multiplier in (0, 1]', float('--width'))
     .option('--workers <n>', 'worker threads on wasm (0 = one per core, 1 = off)', int('--workers'))
+    .option('--lr-schedule <s>', `learning rate over the run: ${LR_SCHEDULES.join(' | ')}`, lrSchedule)
+    .option('--augment <spec>', 'none | any of flip,jitter=J,scale=LO-HI (e.g. flip,jitter=0.1,scale=1-1.5)', augmentation)
+    .option('--class-weights <w>', 'none | median-frequency | w0,w1,… (one per class)', classWeighting)
+    .option('--classes <n>', 'camvid: 11 (SegNet\'s grouping, default) or 32 (fastai / original layouts)', camvidClasses)
     .option('--out <dir>', 'run folder (default: runs/<dataset>-<preset>)')
     .option('--resume', 'continue the run folder from its last checkpoint')
     .option('--weights <file>', 'VGG16 .h5 to start from (default: data/weights/ when present)')

@@ -3,14 +3,15 @@ import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DATASETS } from '../data/registry';
 import type { DatasetName } from '../data/types';
 import { defaultEnvironmentProbe, formatDoctorReport, runDoctor } from '../doctor';
-import { DATASET_FOLDERS, PROJECT_ROOT, figuresDir } from '../notebook/settings';
+import { PROJECT_ROOT, figuresDir } from '../notebook/settings';
 import { isPresetName } from '../train/config';
 import { FcnError } from '../util/errors';
 
-/** The notebooks, in the report's order (figures 4-5, 6-7, 8-9). */
-export const NOTEBOOKS: readonly DatasetName[] = ['kitti-road', 'kitti-semantic', 'cityscapes'];
+/** The notebooks, in the report's order (figures 4-5, 6-7, 8-9), then CamVid's. */
+export const NOTEBOOKS: readonly DatasetName[] = ['kitti-road', 'kitti-semantic', 'cityscapes', 'camvid'];
 
 const JUPYTER_SH = path.join(PROJECT_ROOT, 'scripts', 'jupyter.sh');
 
@@ -68,7 +69,7 @@ function followStatus(file: string, log: (line: string) => void): () => void {
  * the cell and its message above.
  */
 export async function executeNotebook(dataset: DatasetName, opts: ExecuteOptions): Promise<{ notebook: string; html: string }> {
-  const name = DATASET_FOLDERS[dataset].figureName;
+  const name = DATASETS[dataset].figureName;
   const source = path.join(PROJECT_ROOT, 'notebooks', `${name}.ipynb`);
   fs.mkdirSync(opts.outDir, { recursive: true });
   const statusFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fcn-start-')), 'status.txt');
@@ -140,7 +141,7 @@ export async function startNotebooks(opts: StartOptions): Promise<void> {
   const figures = figuresDir();
   const results: string[] = [];
   for (const dataset of opts.notebooks) {
-    const name = DATASET_FOLDERS[dataset].figureName;
+    const name = DATASETS[dataset].figureName;
     log(`start: executing notebooks/${name}.ipynb${opts.preset ? ` with the ${opts.preset} preset` : ''} (the training line is repeated here every 15 s)`);
     const metricsFile = path.join(figures, `${name}_metrics.json`);
     const before = fs.existsSync(metricsFile) ? fs.statSync(metricsFile).mtimeMs : 0;

@@ -1,6 +1,7 @@
 /** The public data API: loaders, batches, the built-in road set, checks and archives. */
 export * from './types';
-export { openDataset, DATASET_NAMES, type OpenDatasetOptions } from './open';
+export { openDataset, type OpenDatasetOptions } from './open';
+export { DATASETS, DATASET_NAMES, findDataDir, isDatasetName, type DatasetInfo } from './registry';
 export type { DatasetLoader, DecodedLabel, SplitScan, UnknownLabelValues } from './dataset';
 export { resolveRoadDataset, BUILTIN_ROAD_COUNT, BUILTIN_ROAD_SEED } from './default-dataset';
 export { splitTrainVal } from './split';
@@ -15,3 +16,5 @@ export { CITYSCAPES_LABELS, cityscapesClasses, type CityscapesClassSet } from '.
 export { type CityscapesOptions } from './cityscapes';
 export { downsizeCityscapes, type DownsizeOptions } from './cityscapes-downsize';
 export { downloadKittiRoad, extractZip, importKittiRoad, KITTI_ROAD_URL } from './kitti-road-archive';
+export { openCamvid, camvidLayoutOf, type CamvidLayout, type CamvidOptions } from './camvid';
+export { CAMVID_CLASSES, CAMVID_CLASSES_31, CAMVID_LABELS_32, type CamvidClassSet } from './camvid-labels';

@@ -1,5 +1,7 @@
 import * as path from 'node:path';
+import { camvidLayoutOf } from './camvid';
 import { isDirectory } from './dataset';
+import { DATASETS } from './registry';
 import type { DatasetName } from './types';
 
 /**
@@ -12,7 +14,10 @@ export type LayoutKind =
   | 'kitti-road'
   | 'kitti-semantic-ros'
   | 'kitti-semantic-official'
-  | 'cityscapes';
+  | 'cityscapes'
+  | 'camvid-segnet'
+  | 'camvid-fastai'
+  | 'camvid-original';
 
 export interface DetectedLayout {
   readonly kind: LayoutKind;
@@ -41,11 +46,16 @@ async function detectAt(dir: string): Promise<DetectedLayout | null> {
   if (await has('leftImg8bit') || await has('gtFine')) {
     return { kind: 'cityscapes', dataset: 'cityscapes', root: dir, evidence: 'leftImg8bit/ + gtFine/' };
   }
+  const camvid = await camvidLayoutOf(dir);
+  if (camvid !== null) {
+    const evidence = { segnet: 'train/ + trainannot/', fastai: 'images/ + labels/ + codes.txt', original: '701_StillsRaw_full/ + LabeledApproved_full/' };
+    return { kind: `camvid-${camvid}`, dataset: 'camvid', root: dir, evidence: evidence[camvid] };
+  }
   return null;
 }
 
 /** The archives' top folders, tried inside `dir` when `dir` itself matches nothing. */
-const TOP_FOLDERS = ['data_road', 'KITTI_SEMANTIC', 'data_semantics', 'cityscapes'];
+const TOP_FOLDERS = Object.values(DATASETS).flatMap((d) => d.topFolders);
 
 /** Which dataset layout `dir` (or a known top folder inside it) holds, or null. */
 export async function detectLayout(dir: string): Promise<DetectedLayout | null> {

@@ -1,21 +1,15 @@
 import { promises as fsp } from 'node:fs';
 import { DataError } from '../util/errors';
+import { type CamvidOptions, openCamvid } from './camvid';
 import { type CityscapesOptions, openCityscapes } from './cityscapes';
 import type { DatasetLoader } from './dataset';
 import { type KittiRoadOptions, openKittiRoad } from './kitti-road';
 import { type KittiSemanticOptions, openKittiSemantic } from './kitti-semantic';
 import { detectLayout } from './layout';
+import { DATASETS, DATASET_NAMES } from './registry';
 import type { DatasetName } from './types';
 
-export type OpenDatasetOptions = KittiRoadOptions & KittiSemanticOptions & CityscapesOptions;
-
-export const DATASET_NAMES: readonly DatasetName[] = ['kitti-road', 'kitti-semantic', 'cityscapes'];
-
-const EXPECTED: Record<DatasetName, string> = {
-  'kitti-road': 'training/image_2 and training/gt_image_2 (data_road.zip)',
-  'kitti-semantic': 'Training_00/RGB + GT (or Training/, Testing/), or training/image_2 + training/semantic',
-  cityscapes: 'leftImg8bit/<split>/<city> and gtFine/<split>/<city>',
-};
+export type OpenDatasetOptions = KittiRoadOptions & KittiSemanticOptions & CityscapesOptions & CamvidOptions;
 
 /**
  * Opens dataset `name` from `dir` (its top folder, or the folder above it,
@@ -30,12 +24,12 @@ export async function openDataset(name: DatasetName, dir: string, opts: OpenData
   try {
     entries = await fsp.readdir(dir);
   } catch {
-    throw new DataError(`${dir} is missing; it should hold ${EXPECTED[name]}`);
+    throw new DataError(`${dir} is missing; it should hold ${DATASETS[name].expected}`);
   }
-  if (entries.length === 0) throw new DataError(`${dir} is empty; it should hold ${EXPECTED[name]}`);
+  if (entries.length === 0) throw new DataError(`${dir} is empty; it should hold ${DATASETS[name].expected}`);
   const layout = await detectLayout(dir);
   if (layout === null) {
-    throw new DataError(`${dir} does not hold a ${name} layout; expected ${EXPECTED[name]}`);
+    throw new DataError(`${dir} does not hold a ${name} layout; expected ${DATASETS[name].expected}`);
   }
   if (layout.dataset !== name) {
     throw new DataError(`${dir} looks like ${layout.dataset} (${layout.evidence}), not ${name}; ` +
@@ -45,5 +39,6 @@ export async function openDataset(name: DatasetName, dir: string, opts: OpenData
     case 'kitti-road': return openKittiRoad(layout.root, opts);
     case 'kitti-semantic': return openKittiSemantic(layout.root, opts);
     case 'cityscapes': return openCityscapes(layout.root, opts);
+    case 'camvid': return openCamvid(layout.root, opts);
   }
 }

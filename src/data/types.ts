@@ -10,7 +10,7 @@ export const IGNORE_INDEX = 255;
 
 export type Split = 'train' | 'val' | 'test';
 
-export type DatasetName = 'kitti-road' | 'kitti-semantic' | 'cityscapes';
+export type DatasetName = 'kitti-road' | 'kitti-semantic' | 'cityscapes' | 'camvid';
 
 export interface ClassInfo {
   readonly name: string;

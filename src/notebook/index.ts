@@ -1,7 +1,7 @@
 /** What the notebooks call: the session (one method per report cell) and the pieces it is made of. */
 export { NotebookSession, type SessionOptions, type SessionMetrics } from './session';
 export {
-  DATASET_FOLDERS, PROJECT_ROOT, figuresDir, formatHyperparameters, hyperparameters, notebookRunDir, presetFromEnv,
+  PROJECT_ROOT, figuresDir, formatHyperparameters, hyperparameters, notebookRunDir, presetFromEnv,
   trainConfigOf, type Hyperparameters,
 } from './settings';
 export { trainInNotebook, lossPoints, type NotebookTrainingOptions } from './train';

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { DATASETS } from '../data/registry';
 import { selectBackend, type SelectedBackend } from '../backend';
 import { openDataset, resolveRoadDataset, splitTrainVal } from '../data';
 import type { DatasetName, SampleRef, SegDataset } from '../data/types';
@@ -23,7 +24,7 @@ import { showFigure, showPng, tslabDisplay, type DisplayFactory } from './displa
 import { saveFigures } from './figures';
 import { labelledGrid, predictionGrid, type GridLayout } from './grids';
 import {
-  DATASET_FOLDERS, PROJECT_ROOT, figuresDir, formatHyperparameters, hyperparameters, notebookRunDir, presetFromEnv,
+  PROJECT_ROOT, figuresDir, formatHyperparameters, hyperparameters, notebookRunDir, presetFromEnv,
   trainConfigOf, type Hyperparameters,
 } from './settings';
 import { trainInNotebook } from './train';
@@ -82,7 +83,7 @@ export class NotebookSession {
     opts.log(backend.line);
     const preset = presetFromEnv(backend, opts.env);
     const hp = hyperparameters(preset, dataset, changes, opts.env);
-    const config = trainConfigOf(preset, hp);
+    const config = trainConfigOf(preset, hp, dataset);
     opts.log(formatHyperparameters(preset, hp, config, opts.env));
     return new NotebookSession(dataset, backend, preset, hp, config, opts);
   }
@@ -109,7 +110,7 @@ export class NotebookSession {
 
   private async openData(): Promise<SegDataset | null> {
     const log = this.opts.log;
-    const { howToGet } = DATASET_FOLDERS[this.datasetName];
+    const { howToGet } = DATASETS[this.datasetName];
     try {
       return await openDataset(this.datasetName, this.hp.dataDir);
     } catch (err) {
@@ -252,7 +253,7 @@ export class NotebookSession {
   async saveFigures(): Promise<void> {
     const ds = await this.trained('figures');
     if (!ds) return;
-    const { figureName } = DATASET_FOLDERS[this.datasetName];
+    const { figureName } = DATASETS[this.datasetName];
     const { files, notes } = await saveFigures(figuresDir(this.opts.env), {
       name: figureName, title: `Loss, ${ds.name} (${this.preset} preset)`, history: this.history, grid: this.testGrid,
       config: this.config, metrics: this.metrics,

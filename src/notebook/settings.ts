@@ -2,10 +2,11 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { SelectedBackend } from '../backend';
+import { DATASETS } from '../data/registry';
 import type { DatasetName } from '../data/types';
 import type { Fc6Config, Fc6Variant } from '../model/config';
 import {
-  PRESETS, isPresetName, resolveTrainConfig, type AugmentConfig, type PresetName, type TrainConfig,
+  PRESETS, isPresetName, resolveTrainConfig, type AugmentConfig, type ClassWeighting, type LrSchedule, type PresetName, type TrainConfig,
 } from '../train/config';
 import { ConfigError } from '../util/errors';
 
@@ -22,34 +23,19 @@ export interface Hyperparameters {
   readonly inputShape: readonly [number, number];
   readonly batchSize: number;
   readonly epochs: number;
-  /** Adam learning rate. */
+  /** Adam learning rate (the schedule's peak). */
   readonly learningRate: number;
+  /** 'constant', 'poly' or 'cosine' decay over the run's steps. */
+  readonly lrSchedule: LrSchedule;
   /** 'paper' (7x7x4096), 'lite' (3x3x1024 dilated) or explicit numbers. */
   readonly fc6: Fc6Variant | Fc6Config;
   /** Flip / colour jitter / scale-crop of training pairs; null = off. */
   readonly augment: AugmentConfig | null;
+  /** Loss weights per class: null, 'median-frequency' (SegNet's) or one number per class. */
+  readonly classWeights: ClassWeighting;
   /** Dataset folder; default: FCN_DATA, else the first of the dataset's folders under data/ that exists. */
   readonly dataDir: string;
 }
-
-/** Where each dataset lives under data/ by default, and its name in figures/. */
-export const DATASET_FOLDERS: Record<DatasetName, { dataDirs: readonly string[]; figureName: string; howToGet: string }> = {
-  'kitti-road': {
-    dataDirs: ['data/data_road'], figureName: 'kitti_road',
-    howToGet: 'npx fcn data download kitti-road (or unzip data_road.zip into data/)',
-  },
-  'kitti-semantic': {
-    dataDirs: ['data/KITTI_SEMANTIC', 'data/data_semantics'], figureName: 'kitti_semantic',
-    howToGet: 'unzip the Ros et al. KITTI semantic set so that data/KITTI_SEMANTIC/Training_00/{RGB,GT} exist ' +
-      '(data/README.md says where to get it), then check it with `npx fcn data check data/KITTI_SEMANTIC --dataset kitti-semantic`',
-  },
-  cityscapes: {
-    dataDirs: ['data/cityscapes_small', 'data/cityscapes'], figureName: 'cityscapes',
-    howToGet: 'download gtFine_trainvaltest.zip and leftImg8bit_trainvaltest.zip from https://www.cityscapes-dataset.com ' +
-      '(free account), unzip both into data/cityscapes/, and for a CPU-sized copy run `npx fcn data downsize cityscapes ' +
-      '--src data/cityscapes --out data/cityscapes_small`, which is used first when present (data/README.md)',
-  },
-};
 
 /** FCN_PRESET when set, else the report's preset on a GPU backend and the CPU one otherwise. */
 export function presetFromEnv(backend: SelectedBackend, env: NodeJS.ProcessEnv = process.env): PresetName {
@@ -67,21 +53,21 @@ export function presetFromEnv(backend: SelectedBackend, env: NodeJS.ProcessEnv =
 export function hyperparameters(
   preset: PresetName, dataset: DatasetName, changes: Partial<Hyperparameters> = {}, env: NodeJS.ProcessEnv = process.env,
 ): Hyperparameters {
-  const p = resolveTrainConfig(preset);
-  const candidates = DATASET_FOLDERS[dataset].dataDirs.map((d) => path.join(PROJECT_ROOT, d));
+  const p = resolveTrainConfig(preset, {}, dataset);
+  const candidates = DATASETS[dataset].dataDirs.map((d) => path.join(PROJECT_ROOT, d));
   const dataDir = env.FCN_DATA?.trim() || (candidates.find((d) => fs.existsSync(d)) ?? candidates[0]);
   return {
-    inputShape: p.model.inputShape, batchSize: p.batchSize, epochs: p.epochs, learningRate: p.learningRate,
-    fc6: p.model.fc6, augment: p.augment, dataDir, ...changes,
+    inputShape: p.model.inputShape, batchSize: p.batchSize, epochs: p.epochs, learningRate: p.learningRate, lrSchedule: p.lrSchedule,
+    fc6: p.model.fc6, augment: p.augment, classWeights: p.classWeights, dataDir, ...changes,
   };
 }
 
 /** Hyperparameters → the validated TrainConfig that runTraining takes. */
-export function trainConfigOf(preset: PresetName, hp: Hyperparameters): TrainConfig {
+export function trainConfigOf(preset: PresetName, hp: Hyperparameters, dataset: DatasetName): TrainConfig {
   return resolveTrainConfig(preset, {
-    batchSize: hp.batchSize, epochs: hp.epochs, learningRate: hp.learningRate, augment: hp.augment,
-    model: { inputShape: hp.inputShape, fc6: hp.fc6 },
-  });
+    batchSize: hp.batchSize, epochs: hp.epochs, learningRate: hp.learningRate, lrSchedule: hp.lrSchedule, augment: hp.augment,
+    classWeights: hp.classWeights, model: { inputShape: hp.inputShape, fc6: hp.fc6 },
+  }, dataset);
 }
 
 /**
@@ -115,10 +101,11 @@ export function formatHyperparameters(
     ['input size', `${hp.inputShape[0]}x${hp.inputShape[1]}`],
     ['batch size', String(hp.batchSize)],
     ['epochs', String(hp.epochs)],
-    ['learning rate', String(hp.learningRate)],
+    ['learning rate', `${hp.learningRate} (${hp.lrSchedule})`],
     ['fc6', fc6],
     ['width multiplier', String(config.model.widthMultiplier)],
     ['augmentation', aug],
+    ['class weights', hp.classWeights === null ? 'none' : Array.isArray(hp.classWeights) ? hp.classWeights.join(', ') : String(hp.classWeights)],
     ['dataset folder', hp.dataDir],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));

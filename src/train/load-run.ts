@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
+import type { OpenDatasetOptions } from '../data/open';
 import type { DatasetName } from '../data/types';
 import { RUN_FILES, loadRunModel, readJson } from './checkpoint';
 import type { TrainConfig } from './config';
@@ -9,6 +10,8 @@ export interface RunDataset {
   name: DatasetName;
   dir: string;
   classes: { name: string; color: readonly [number, number, number] }[];
+  /** The loader options it was opened with (e.g. CamVid's class set). */
+  options?: OpenDatasetOptions;
 }
 
 export interface LoadedRun {

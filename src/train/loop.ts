@@ -5,7 +5,7 @@ import { preprocessImages } from '../model/preprocess';
 import { setDropoutStep } from '../model/step-dropout';
 import { evaluateBatches, type EvalResult } from '../eval/evaluate';
 import { FcnError } from '../util/errors';
-import type { TrainConfig } from './config';
+import { learningRateAt, lossClassWeights, type TrainConfig } from './config';
 import type { TrainState } from './checkpoint';
 import { addL2Gradients, l2Factors } from './l2-gradient';
 import { forgetPackedWeights } from '../backend/xnnpack-cache';
@@ -136,7 +136,7 @@ export async function lossGradients(
 export async function trainStep(
   model: tf.LayersModel, optimizer: tf.Optimizer, batch: Batch, config: TrainConfig, step: number, ignoreIndex = 255,
 ): Promise<StepResult> {
-  const { grads, loss, regLoss } = await lossGradients(model, batch, { step, ignoreIndex, classWeights: config.classWeights });
+  const { grads, loss, regLoss } = await lossGradients(model, batch, { step, ignoreIndex, classWeights: lossClassWeights(config) });
   optimizer.applyGradients(grads);
   tf.dispose(Object.values(grads));
   return { loss, regLoss };
@@ -183,7 +183,9 @@ export async function fit(opts: FitOptions): Promise<FitOutcome> {
     for await (const batch of train.epoch(epoch)) {
       // 1. Skip what a resumed run already did in this epoch (the order is a function of seed and epoch).
       if (batchIndex < state.batchInEpoch) { batchIndex++; continue; }
-      // 2. Forward, backward, update.
+      // 2. Forward, backward, update (at the schedule's rate: a function of the step, so a resume is exact).
+      const lr = learningRateAt(config, state.step, config.epochs * train.numBatches);
+      (optimizer as unknown as { learningRate: number }).learningRate = lr;
       const { loss, regLoss } = await stepper(batch, state.step);
       if (!Number.isFinite(loss) || !Number.isFinite(regLoss)) {
         throw new TrainingDivergedError(
@@ -200,7 +202,7 @@ export async function fit(opts: FitOptions): Promise<FitOutcome> {
       tensorsAtStart ??= mem.numTensors;
       await callbacks.onBatchEnd?.(state.step, {
         epoch: epoch + 1, batch: batchIndex - 1, numBatches: train.numBatches, step: state.step, loss, regLoss,
-        lr: config.learningRate, numTensors: mem.numTensors, numBytes: mem.numBytes,
+        lr, numTensors: mem.numTensors, numBytes: mem.numBytes,
       });
       await yieldToEventLoop();
       if (stop?.stop) {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { selectBackend, type SelectedBackend } from '../backend';
-import { BatchLoader, openDataset, resolveRoadDataset, splitTrainVal } from '../data';
+import { BatchLoader, openDataset, resolveRoadDataset, splitTrainVal, type OpenDatasetOptions } from '../data';
 import type { DatasetName, SegDataset } from '../data/types';
 import { evaluateBatches, type EvalResult } from '../eval/evaluate';
 import { buildFcn8 } from '../model/fcn8';
@@ -11,6 +11,7 @@ import { loadPretrainedIfPresent } from './pretrained';
 import {
   RUN_FILES, hasCheckpoint, loadRunModel, loadTrainState, readJson, saveCheckpoint, writeJson, type TrainState,
 } from './checkpoint';
+import { resolveClassWeights } from './class-weights';
 import { resolveTrainConfig, type TrainConfig } from './config';
 import { adamOptimizer } from './adam';
 import { fit, type EpochLogs, type FitOutcome, type StopFlag, type TrainCallbacks } from './loop';
@@ -20,6 +21,8 @@ import { createDataParallelStepper, resolveLanes, type DataParallelStepper } fro
 export interface DatasetChoice {
   name: DatasetName;
   dir: string;
+  /** Loader options (e.g. CamVid's class set); saved in dataset.json so evaluation opens it the same way. */
+  options?: OpenDatasetOptions;
 }
 
 export interface RunTrainingOptions {
@@ -51,7 +54,7 @@ export interface RunTrainingResult {
 
 /** Opens the named dataset, or the default road set with its one-line note. */
 export async function openTrainingDataset(choice: DatasetChoice | null | undefined, log: (l: string) => void): Promise<SegDataset> {
-  if (choice) return openDataset(choice.name, choice.dir);
+  if (choice) return openDataset(choice.name, choice.dir, choice.options);
   const road = await resolveRoadDataset();
   log(road.note);
   return openDataset(road.name, road.dir);
@@ -94,6 +97,10 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
     ? { train: await ds.samples('train'), val: await ds.samples('val') }
     : splitTrainVal(await ds.samples('train'), config.valFraction, config.seed);
   log(`data: ${ds.name} at ${ds.dir}: ${train.length} training, ${val.length} validation images, ${ds.classes.length} classes`);
+  if (config.classWeights === 'median-frequency') {
+    config = await resolveClassWeights(config, ds, train, { progress: opts.progress });
+    log(`class weights (median frequency): ${(config.classWeights as readonly number[]).map((w, i) => `${ds.classes[i].name} ${w}`).join(', ')}`);
+  }
   const trainLoader = new BatchLoader(ds, train, {
     inputShape: config.model.inputShape, batchSize: config.batchSize, shuffle: true, seed: config.seed,
     augment: config.augment ?? false, progress: opts.progress,
@@ -119,7 +126,9 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
     await loadPretrainedIfPresent(model, config.model, opts.weights, log);
     state = { epoch: 0, step: 0, batchInEpoch: 0, partial: { lossSum: 0, regSum: 0, batches: 0 } };
     writeJson(path.join(runDir, RUN_FILES.config), config);
-    writeJson(path.join(runDir, RUN_FILES.dataset), { name: ds.name, dir: ds.dir, classes: ds.classes });
+    writeJson(path.join(runDir, RUN_FILES.dataset), {
+      name: ds.name, dir: ds.dir, classes: ds.classes, ...(opts.dataset?.options && { options: opts.dataset.options }),
+    });
   }
 
   const classNames = ds.classes.map((c) => c.name);

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BackendError, ConfigError, FcnError } from '../util/errors';
-import type { TrainConfig } from './config';
+import { lossClassWeights, type TrainConfig } from './config';
 import { lossGradients, trainableVariables, type Stepper } from './loop';
 import { shardBatch, splitBatch } from './shard-gradients';
 import {
@@ -136,7 +136,7 @@ export async function createDataParallelStepper(opts: DataParallelOptions): Prom
       'Set workers: 1 (the GPU and tfjs-node backends use every core on their own)');
   }
   const lanes = resolveLanes(opts.workers);
-  const classWeights = config.classWeights;
+  const classWeights = lossClassWeights(config);
   const vars = trainableVariables(model);
   const layout = VariableLayout.of(vars);
   const weights = layout.allocate();

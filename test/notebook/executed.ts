@@ -5,9 +5,10 @@ import { executeNotebook, jupyterPython } from '../../src/cli/start';
 import { synthesizeRoadSet } from '../../src/data';
 import { rebuildIfStale } from '../../src/notebook/load';
 import type { DatasetName } from '../../src/data/types';
-import { makeCityscapes, makeKittiSemantic } from '../data/fixtures';
+import { makeCamvidSegnet, makeCityscapes, makeKittiSemantic } from '../data/fixtures';
+import { camvidSlice, realCamvidSkipReason } from '../data/real-camvid';
 
-/** The three notebooks executed headless once per test process, shared by the notebook, figure and browser tests. */
+/** The notebooks executed headless once per test process, shared by the notebook, figure and browser tests. */
 export interface ExecutedNotebooks {
   root: string;
   figures: string;
@@ -26,8 +27,9 @@ export function notebookSkipReason(): string | null {
 }
 
 /**
- * Smoke preset on small generated data: 12 synthetic road frames, and the
- * KITTI-semantic and Cityscapes fixtures in their real layouts.
+ * Smoke preset on small data: 12 synthetic road frames, the KITTI-semantic
+ * and Cityscapes fixtures in their real layouts, and a slice of real CamVid
+ * frames (its fixture where the real set is absent).
  */
 async function executeAll(): Promise<ExecutedNotebooks> {
   const started = Date.now();
@@ -40,6 +42,9 @@ async function executeAll(): Promise<ExecutedNotebooks> {
     'kitti-road': road,
     'kitti-semantic': makeKittiSemantic(root, 'original'),
     cityscapes: makeCityscapes(root),
+    camvid: realCamvidSkipReason() === null
+      ? camvidSlice(path.join(root, 'CamVid'), { train: 6, val: 4 })
+      : makeCamvidSegnet(root),
   };
   const figures = path.join(root, 'figures');
   const base = { ...process.env, FCN_PRESET: 'smoke', FCN_RUNS: path.join(root, 'runs'), FCN_FIGURES: figures };
@@ -55,9 +60,10 @@ async function executeAll(): Promise<ExecutedNotebooks> {
     run('cityscapes', data.cityscapes, path.join(root, 'out')),
     run('kitti-semantic', path.join(root, 'no-such-folder'), path.join(root, 'out-missing')),
   ]);
+  const camvidOut = await run('camvid', data.camvid, path.join(root, 'out'));
   return {
     root, figures,
-    outputs: { 'kitti-road': roadOut, 'kitti-semantic': semanticOut, cityscapes: cityscapesOut },
+    outputs: { 'kitti-road': roadOut, 'kitti-semantic': semanticOut, cityscapes: cityscapesOut, camvid: camvidOut },
     missing, seconds: (Date.now() - started) / 1000,
   };
 }

@@ -10,7 +10,7 @@ describe('figures/ after a smoke run', function () {
   const run = useExecutedNotebooks();
 
   it('holds the loss HTML, the loss PNG at the chart size, and config/metrics for each dataset', async function () {
-    for (const name of ['kitti_road', 'kitti_semantic', 'cityscapes']) {
+    for (const name of ['kitti_road', 'kitti_semantic', 'cityscapes', 'camvid']) {
       const file = (suffix: string) => path.join(run().figures, `${name}_${suffix}`);
       assert.match(fs.readFileSync(file('loss.html'), 'utf8'), /Plotly\.newPlot\('figure'/);
       if (findChromium()) {
