@@ -100,7 +100,7 @@ export const DATASET_PRESETS: Readonly<Partial<Record<DatasetName, Partial<Recor
   },
   camvid: {
     paper: { model: { inputShape: [384, 512] } },
-    cpu: { model: { inputShape: [192, 256] } },
+    cpu: { model: { inputShape: [192, 256] }, lrSchedule: 'poly', epochs: 8 },
     smoke: { model: { inputShape: [96, 128] } },
   },
 };

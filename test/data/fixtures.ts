@@ -186,3 +186,49 @@ export function makeCityscapes(root: string): string {
   }
   return dir;
 }
+
+/** CamVid gray label values of the SegNet copy: every class 0-10, void 11 and an unknown 40, cycling. */
+export const CAMVID_SEGNET_IDS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 40];
+const camvidGray = (w: number, h: number, shift: number) =>
+  encodePng(w, h, 1, 8, Array.from({ length: w * h }, (_, i) => CAMVID_SEGNET_IDS[(i + shift) % CAMVID_SEGNET_IDS.length]));
+
+/** CamVid/ in SegNet's layout: 2 train, 1 val, 1 test frame (8x6), labels cycling through CAMVID_SEGNET_IDS. */
+export function makeCamvidSegnet(root: string): string {
+  const dir = path.join(root, 'CamVid');
+  const frames: [string, string][] = [['train', '0001TP_006690'], ['train', '0006R0_f00930'], ['val', '0016E5_07959'], ['test', 'Seq05VD_f00000']];
+  frames.forEach(([split, id], k) => {
+    writeRgb(path.join(dir, split, `${id}.png`), 8, 6, k);
+    writeFile(path.join(dir, `${split}annot`, `${id}.png`), camvidGray(8, 6, k));
+  });
+  writeFile(path.join(dir, 'train.txt'), frames.filter(([s]) => s === 'train')
+    .map(([, id]) => `/SegNet/CamVid/train/${id}.png /SegNet/CamVid/trainannot/${id}.png`).join('\n'));
+  return dir;
+}
+
+/** fastai's copy: images/, labels/<id>_P.png with ids 0-31 (and an unknown 40), codes.txt, valid.txt naming one frame. */
+export function makeCamvidFastai(root: string, codes: readonly string[]): string {
+  const dir = path.join(root, 'camvid_fastai');
+  const ids = ['0001TP_006690', '0016E5_07959'];
+  ids.forEach((id, k) => {
+    writeRgb(path.join(dir, 'images', `${id}.png`), 8, 5, k);
+    writeFile(path.join(dir, 'labels', `${id}_P.png`),
+      encodePng(8, 5, 1, 8, Array.from({ length: 40 }, (_, i) => (i === 39 ? 40 : (i + k) % 32))));
+  });
+  writeFile(path.join(dir, 'codes.txt'), codes.join('\n') + '\n');
+  writeFile(path.join(dir, 'valid.txt'), `${ids[1]}.png\n`);
+  return dir;
+}
+
+/** The original release: 701_StillsRaw_full/ + LabeledApproved_full/<id>_L.png in the given colours (row-major, cycling). */
+export function makeCamvidOriginal(root: string, colors: readonly Rgb[], lists: boolean): string {
+  const dir = path.join(root, 'CamVid_original');
+  const ids = ['0001TP_006690', '0016E5_07959', 'Seq05VD_f00000'];
+  ids.forEach((id, k) => {
+    writeRgb(path.join(dir, '701_StillsRaw_full', `${id}.png`), 8, 5, k);
+    writeFile(path.join(dir, 'LabeledApproved_full', `${id}_L.png`), colorLabel(8, 5, (x, y) => colors[(y * 8 + x) % colors.length]));
+  });
+  if (lists) {
+    ids.forEach((id, k) => writeFile(path.join(dir, `${['train', 'val', 'test'][k]}.txt`), `${id}.png\n`));
+  }
+  return dir;
+}

@@ -29,17 +29,25 @@ describe('notebook settings', () => {
 
   it('trainConfigOf validates: a size not divisible by 32 names the padded size', () => {
     const hp = hyperparameters('cpu', 'kitti-road', { inputShape: [100, 300] }, {});
-    assert.throws(() => trainConfigOf('cpu', hp), /input 100x300 is not divisible by 32; use 128x320/);
-    const config = trainConfigOf('cpu', hyperparameters('cpu', 'kitti-road', { fc6: 'paper', learningRate: 5e-4 }, {}));
+    assert.throws(() => trainConfigOf('cpu', hp, 'kitti-road'), /input 100x300 is not divisible by 32; use 128x320/);
+    const config = trainConfigOf('cpu', hyperparameters('cpu', 'kitti-road', { fc6: 'paper', learningRate: 5e-4 }, {}), 'kitti-road');
     assert.equal(config.model.fc6, 'paper');
     assert.equal(config.learningRate, 5e-4);
     assert.equal(config.model.widthMultiplier, PRESETS.cpu.model.widthMultiplier);
   });
 
+  it('camvid: the preset\'s 4:3 input and class weights reach the hyperparameters and the config', () => {
+    const hp = hyperparameters('cpu', 'camvid', { classWeights: 'median-frequency' }, {});
+    assert.deepEqual(hp.inputShape, [192, 256]);
+    const config = trainConfigOf('cpu', hp, 'camvid');
+    assert.equal(config.classWeights, 'median-frequency');
+    assert.deepEqual(config.model.inputShape, [192, 256]);
+  });
+
   it('notebookRunDir: same settings and more epochs → same folder; another learning rate → another', () => {
     const env = { FCN_RUNS: '/runs' };
     const of = (changes: object) => notebookRunDir(
-      trainConfigOf('smoke', hyperparameters('smoke', 'kitti-road', changes, {})), 'kitti-road', '/data/road', env);
+      trainConfigOf('smoke', hyperparameters('smoke', 'kitti-road', changes, {}), 'kitti-road'), 'kitti-road', '/data/road', env);
     assert.equal(of({}), of({ epochs: 9 }));
     assert.notEqual(of({}), of({ learningRate: 0.01 }));
     assert.match(of({}), /^\/runs\/notebook-kitti-road-smoke-[0-9a-f]{8}$/);

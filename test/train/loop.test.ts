@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '../../src/data/types';
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { buildFcn8 } from '../../src/model/fcn8';
@@ -37,7 +38,7 @@ describe('training loop', function () {
   it('frees the weights an inference pass packed before a training step packs them again', async () => {
     const config = resolveTrainConfig('smoke', { model: { inputShape: [H, W], widthMultiplier: 1 / 16 } });
     const model = buildFcn8(config.model);
-    let batch;
+    let batch: Batch | undefined;
     for await (const b of sceneSource(1, 1, H, W).epoch(0)) batch = b;
     tf.dispose(model.predict(tf.zeros([1, H, W, 3])) as tf.Tensor);
     // Unregistering a tensor id is what drops XNNPACK's operators (and packed copies) cached on it.

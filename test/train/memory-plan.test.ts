@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '../../src/data/types';
 import { strict as assert } from 'node:assert';
 import type { Fc6Variant } from '../../src/model/config';
 import { buildFcn8 } from '../../src/model/fcn8';
@@ -29,7 +30,7 @@ describe('memory plan', function () {
       const before = tf.memory().numBytes;
       const model = buildFcn8(config.model);
       const optimizer = adamOptimizer(config.learningRate);
-      let batch;
+      let batch: Batch | undefined;
       for await (const b of sceneSource(batchSize, batchSize, h, w).epoch(0)) batch = b;
       // tf.profile returns the same object every call: read peakBytes before the next one.
       const first = (await tf.profile(async () => { await trainStep(model, optimizer, batch!, config, 0); })).peakBytes - before;
