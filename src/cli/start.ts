@@ -125,7 +125,7 @@ export interface StartOptions {
 
 /**
  * What `npm start` runs (with the road notebook) and `npm run figures` (with
- * all three): executes the notebooks headless, then prints where the
+ * every notebook): executes the notebooks headless, then prints where the
  * executed notebooks and figures are and the headline metrics.
  */
 export async function startNotebooks(opts: StartOptions): Promise<void> {
@@ -161,7 +161,7 @@ export async function startNotebooks(opts: StartOptions): Promise<void> {
   console.log(results.join('\n'));
 }
 
-/** Adds `fcn start` (the road notebook end to end) and `fcn figures` (all three notebooks). */
+/** Adds `fcn start` (the road notebook end to end) and `fcn figures` (every notebook). */
 export function registerStartCommand(program: Command): void {
   const out = path.join(PROJECT_ROOT, 'runs', 'notebooks');
   program.command('start')
@@ -170,7 +170,7 @@ export function registerStartCommand(program: Command): void {
     .option('--out <dir>', 'folder for the executed notebook', out)
     .action((flags: { preset?: string; out: string }) => startNotebooks({ notebooks: ['kitti-road'], ...flags }));
   program.command('figures')
-    .description('execute all three notebooks headless to reproduce the report\'s figures 4-9 into figures/ from the data present')
+    .description('execute every notebook headless to reproduce the report\'s figures 4-9 (and CamVid\'s) into figures/ from the data present')
     .option('--preset <name>', 'paper | cpu | smoke (default: FCN_PRESET, else paper on a GPU, cpu otherwise)')
     .option('--out <dir>', 'folder for the executed notebooks', out)
     .action((flags: { preset?: string; out: string }) => startNotebooks({ notebooks: NOTEBOOKS, ...flags }));
