@@ -41,18 +41,21 @@ export async function imageGrid(images: readonly RgbImage[], cols: number, opts:
       : await pipeline.resize(cellWidth, height, { fit: 'fill' }).raw().toBuffer();
     return { data, height };
   }));
-  const cellHeight = Math.max(...cells.map((c) => c.height));
   const gridCols = Math.min(cols, images.length);
   const gridRows = Math.ceil(images.length / gridCols);
+  // Each row is as tall as its tallest cell (a legend strip under a grid stays a strip).
+  const rowHeights = Array.from({ length: gridRows }, (_, row) =>
+    Math.max(...cells.slice(row * gridCols, (row + 1) * gridCols).map((c) => c.height)));
+  const rowTops = rowHeights.map((_, row) => rowHeights.slice(0, row).reduce((a, h) => a + h + gap, 0));
   const width = gridCols * cellWidth + (gridCols - 1) * gap;
-  const height = gridRows * cellHeight + (gridRows - 1) * gap;
+  const height = rowHeights.reduce((a, h) => a + h, 0) + (gridRows - 1) * gap;
 
   return sharp({ create: { width, height, channels: 3, background: { r, g, b } } })
     .composite(cells.map((c, i) => ({
       input: c.data,
       raw: { width: cellWidth, height: c.height, channels: 3 as const },
       left: (i % gridCols) * (cellWidth + gap),
-      top: Math.floor(i / gridCols) * (cellHeight + gap),
+      top: rowTops[Math.floor(i / gridCols)],
     })))
     .png()
     .toBuffer();

@@ -49,6 +49,12 @@ describe('viz/png + viz/grid', () => {
     assert.deepEqual(pixel(grid, 8, 17), [40, 50, 60]);
   });
 
+  it('makes each row as tall as its own tallest cell: a short strip under a tall image stays short', async () => {
+    const grid = await decode(await imageGrid([solid(30, 20, [1, 2, 3]), solid(4, 20, [9, 9, 9])], 1, { gap: 0 }));
+    assert.deepEqual([grid.height, grid.width], [34, 20]);
+    assert.deepEqual(pixel(grid, 32, 5), [9, 9, 9]);
+  });
+
   it('rejects no images and a bad column count', async () => {
     await assert.rejects(imageGrid([], 2), ConfigError);
     await assert.rejects(imageGrid([solid(2, 2, [0, 0, 0])], 0), /grid cols must be a positive integer; got 0/);
