@@ -26,10 +26,16 @@ if [ ! -x "$tslab" ]; then
   exit 1
 fi
 # (Re-)register when missing or when the project moved (kernel.json holds the absolute path).
+# Under a lock: two notebooks started at once on a fresh checkout would both install and one would fail.
 kernel="$root/.jupyter/share/jupyter/kernels/tslab/kernel.json"
-if [ ! -f "$kernel" ] || ! grep -qF "\"$tslab\"" "$kernel"; then
-  "$tslab" install --python "$py" --binary "$tslab" --prefix "$root/.jupyter" >/dev/null
-fi
+mkdir -p "$root/.jupyter"
+(
+  flock 9
+  if [ ! -f "$kernel" ] || ! grep -qF "\"$tslab\"" "$kernel"; then
+    rm -rf "$(dirname "$kernel")"
+    "$tslab" install --python "$py" --binary "$tslab" --prefix "$root/.jupyter" >/dev/null
+  fi
+) 9>"$root/.jupyter/install.lock"
 export JUPYTER_PATH="$root/.jupyter/share/jupyter${JUPYTER_PATH:+:$JUPYTER_PATH}"
 
 if [ "$#" -eq 1 ] && [ "$1" = "notebook" ]; then
