@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -36,4 +37,14 @@ export function relNormError(a: ArrayLike<number>, b: ArrayLike<number>): number
   let num = 0; let den = 0;
   for (let i = 0; i < a.length; i++) { num += (a[i] - b[i]) ** 2; den += b[i] ** 2; }
   return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
+}
+
+const ROOT = path.resolve(__dirname, '..');
+
+/** Runs the built `fcn` command on wasm (npm test builds dist/ first); its exit code and both streams. */
+export function fcn(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/fcn.cjs'), ...args], {
+    cwd: ROOT, encoding: 'utf8', env: { ...process.env, FCN_BACKEND: 'wasm', ...env }, timeout: 240_000,
+  });
+  return { code: r.status, out: r.stdout, err: r.stderr };
 }

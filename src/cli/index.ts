@@ -9,7 +9,8 @@ import { formatMetricsTable } from '../eval/format';
 import { exportForInference } from '../infer/export';
 import { predict } from '../infer/predict';
 import { parseInputShape, type Fc6Variant } from '../model/config';
-import { RUN_FILES, writeJson } from '../train/checkpoint';
+import { RUN_FILES } from '../train/checkpoint';
+import { writeJson } from '../util/storage';
 import type { CamvidClassSet } from '../data/camvid-labels';
 import {
   LR_SCHEDULES, defaultPresetFor, isPresetName, resolveTrainConfig, type AugmentConfig, type ClassWeighting, type LrSchedule,
@@ -17,7 +18,7 @@ import {
 import { loadRun } from '../train/load-run';
 import { overfitBatch } from '../train/overfit';
 import { openTrainingDataset, runTraining } from '../train/run';
-import { FcnError } from '../util/errors';
+import { FcnError, StorageError } from '../util/errors';
 import { startProgress } from '../util/progress';
 import { paletteFor } from '../viz/palette';
 import { overlay } from '../viz/overlay';
@@ -49,7 +50,7 @@ const datasetName = (v: string): DatasetName => {
 
 interface TrainFlags {
   dataset?: DatasetName; data?: string; preset?: string; epochs?: number; batchSize?: number; lr?: number;
-  input?: string; fc6?: Fc6Variant; width?: number; workers?: number; out?: string; resume?: boolean;
+  input?: string; fc6?: Fc6Variant; width?: number; workers?: number; out?: string; resume?: boolean; stream?: boolean;
   weights?: string; scratch?: boolean; progress: boolean; overfitBatch?: boolean;
   classWeights?: ClassWeighting; classes?: CamvidClassSet; lrSchedule?: LrSchedule; augment?: AugmentConfig | null;
 }
@@ -136,7 +137,7 @@ async function trainCommand(flags: TrainFlags): Promise<void> {
   try {
     const result = await runTraining({
       config, dataset, runDir, resume: flags.resume, weights: flags.scratch ? null : flags.weights,
-      stop, progress: flags.progress,
+      stop, progress: flags.progress, stream: flags.stream,
       callbacks: {
         onBatchEnd(step, l) {
           bar.current ??= startProgress('train', config.epochs * l.numBatches, { enabled: flags.progress });
@@ -154,6 +155,7 @@ async function trainCommand(flags: TrainFlags): Promise<void> {
       return;
     }
     if (result.evaluation) console.log(formatMetricsTable(result.evaluation.metrics, result.evaluation.road ?? undefined));
+    if (result.notSaved.length) process.exitCode = 1;
     console.log(`run saved in ${runDir} (${Object.values(RUN_FILES).filter((f) => fs.existsSync(path.join(runDir, f))).join(', ')})`);
   } finally {
     bar.current?.stop();
@@ -191,12 +193,19 @@ async function evalCommand(flags: { run: string; data?: string; split?: string; 
   console.log(`${ds.name} ${splitName}: ${result.images} images at full resolution`);
   console.log(formatMetricsTable(result.metrics, result.road ?? undefined));
   const out = path.join(flags.run, RUN_FILES.metrics);
-  writeJson(out, {
-    split: splitName, dataset: ds.name, dir: ds.dir, images: result.images,
-    metrics: result.metrics, road: result.road, confusion: Array.from(result.confusion.counts),
-  });
-  console.log(`metrics written to ${out}`);
   run.model.dispose();
+  try {
+    writeJson(out, {
+      split: splitName, dataset: ds.name, dir: ds.dir, images: result.images,
+      metrics: result.metrics, road: result.road, confusion: Array.from(result.confusion.counts),
+    }, 'The scores above are complete; they were not saved.');
+  } catch (err) {
+    if (!(err instanceof StorageError)) throw err;
+    console.error(`not saved: ${err.message}`);
+    process.exitCode = 1;
+    return;
+  }
+  console.log(`metrics written to ${out}`);
   if (flags.report) console.log(`report written to ${(await writeRunReport(flags.run, flags.data, flags.report)).html}`);
 }
 
@@ -244,6 +253,7 @@ export function buildProgram(): Command {
     .option('--classes <n>', 'camvid: 11 (SegNet\'s grouping, default) or 32 (fastai / original layouts)', camvidClasses)
     .option('--out <dir>', 'run folder (default: runs/<dataset>-<preset>)')
     .option('--resume', 'continue the run folder from its last checkpoint')
+    .option('--stream', 'read training images from disk every epoch instead of keeping them in memory')
     .option('--weights <file>', 'VGG16 .h5 to start from (default: data/weights/ when present)')
     .option('--scratch', 'do not load pretrained weights')
     .option('--overfit-batch', 'train one batch to near-zero loss and print pass or fail (checks model, labels and loss)')

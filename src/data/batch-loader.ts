@@ -22,6 +22,8 @@ export interface BatchLoaderOptions {
 
 /** Decoded uint8 samples kept in memory up to this size (KITTI Road at 160x576: ~105 MB; Cityscapes at 256x512: ~1.6 GB streams). */
 export const CACHE_LIMIT_BYTES = 1024 ** 3;
+/** Share of an epoch's samples, read fine before, that may fail to read (skipped with a warning) before the epoch stops. */
+export const MAX_CHANGED_SHARE = 0.05;
 /** Samples decoded ahead while streaming or filling the cache (libvips decodes on its own threads). */
 const PREFETCH = 4;
 
@@ -36,8 +38,8 @@ interface Decoded {
  * (sharp), resize (linear for images, nearest for labels), optional
  * augmentation, seeded shuffling. A sample that cannot be read (corrupt file,
  * image and label of different sizes) is skipped with a warning and listed in
- * `skipped`, so an epoch never stops on a bad file; the last batch of an epoch
- * may be smaller.
+ * `skipped`, so an epoch does not stop on a bad file (unless more than
+ * MAX_CHANGED_SHARE of them fail after being read fine); the last batch of an epoch may be smaller.
  */
 export class BatchLoader {
   readonly numSamples: number;
@@ -47,6 +49,8 @@ export class BatchLoader {
   readonly cached: boolean;
 
   private readonly cache = new Map<number, Decoded | null>();
+  /** Samples decoded fine at least once: one that then fails has changed under the run. */
+  private readonly readBefore = new Set<number>();
   private readonly augment: AugmentOptions | null;
   private readonly warn: (message: string) => void;
 
@@ -78,13 +82,16 @@ export class BatchLoader {
     if (this.cached && this.cache.size < this.samples.length) await this.fillCache();
     const indices = this.samples.map((_, i) => i);
     const order = this.opts.shuffle ? shuffled(indices, createRng(mixSeed(this.opts.seed, epoch))) : indices;
-    const skippedBefore = this.skipped.length;
+    let changed = 0;
 
     let ids: string[] = [];
     let images = new Uint8Array(this.opts.batchSize * h * w * 3);
     let labels = new Uint8Array(this.opts.batchSize * h * w);
     for await (const [index, sample] of this.decodeInOrder(order)) {
-      if (sample === null) continue;
+      if (sample === null) {
+        if (this.readBefore.has(index)) this.checkChanged(++changed, epoch);
+        continue;
+      }
       const b = ids.length;
       const imageOut = images.subarray(b * h * w * 3, (b + 1) * h * w * 3);
       const labelOut = labels.subarray(b * h * w, (b + 1) * h * w);
@@ -107,11 +114,21 @@ export class BatchLoader {
       const n = ids.length;
       yield { ids, height: h, width: w, images: images.slice(0, n * h * w * 3), labels: labels.slice(0, n * h * w) };
     }
-    const newlySkipped = this.skipped.length - skippedBefore;
-    if (newlySkipped > 0) {
-      this.warn(`data: skipped ${newlySkipped} of ${this.samples.length} samples in epoch ${epoch}; ` +
-        `run \`fcn data check ${this.ds.dir} --dataset ${this.ds.name}\` for details`);
-    }
+  }
+
+  /**
+   * Stops the epoch when more than MAX_CHANGED_SHARE of the samples, read
+   * fine before, cannot be read in it: data that vanishes at that rate is
+   * being changed or removed, and training on the rest would quietly learn
+   * something else. (Files bad from the start are only skipped.)
+   */
+  private checkChanged(count: number, epoch: number): void {
+    if (count <= MAX_CHANGED_SHARE * this.samples.length) return;
+    const last = this.skipped[this.skipped.length - 1];
+    throw new DataError(
+      `${count} of ${this.samples.length} samples could not be read in epoch ${epoch + 1} (more than ` +
+      `${MAX_CHANGED_SHARE * 100}%; the last: ${last.path}): the data in ${this.ds.dir} changed or is damaged while ` +
+      `training ran. Restore the files, or check them with \`npx fcn data check ${this.ds.dir} --dataset ${this.ds.name}\`.`);
   }
 
   /** Decoded samples in `order`, PREFETCH ahead; from the cache when there is one. */
@@ -150,13 +167,17 @@ export class BatchLoader {
     let file = ref.imagePath;
     try {
       const { image, sourceHeight, sourceWidth } = await loadRgbImageResized(ref.imagePath, h, w);
-      if (ref.labelPath === null) return { image: image.data, label: new Uint8Array(h * w).fill(IGNORE_INDEX) };
+      if (ref.labelPath === null) {
+        this.readBefore.add(index);
+        return { image: image.data, label: new Uint8Array(h * w).fill(IGNORE_INDEX) };
+      }
       file = ref.labelPath;
       const label = await this.ds.decodeLabel(ref.labelPath);
       if (label.height !== sourceHeight || label.width !== sourceWidth) {
         throw new DataError(`${ref.labelPath} is ${label.width}x${label.height} but its image ${ref.imagePath} is ` +
           `${sourceWidth}x${sourceHeight}; labels must have the image's size`);
       }
+      this.readBefore.add(index);
       return { image: image.data, label: resizeLabelNearest(label, h, w).data };
     } catch (err) {
       if (!(err instanceof DataError)) throw err;

@@ -1,8 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
 import { registerDilatedConvGradient } from '../backend/dilated-conv-grad';
 import { RunError } from '../util/errors';
+import { freeBytes, formatBytes, isStorageFault, removeQuietly, storageError } from '../util/storage';
+
+export { writeFileAtomic, writeJson } from '../util/storage';
 
 /**
  * A run folder, runs/<name>/:
@@ -34,17 +38,6 @@ export interface TrainState {
   partial: { lossSum: number; regSum: number; batches: number };
   /** Set when a run stopped on a non-finite loss. */
   diverged?: string;
-}
-
-/** Writes `data` to `file` atomically: a reader sees the old file or the new one, never half. */
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
-  const tmp = `${file}.tmp`;
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
-}
-
-export function writeJson(file: string, value: unknown): void {
-  writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
 export function readJson<T>(file: string): T {
@@ -95,21 +88,108 @@ async function optimizerArtifacts(optimizer: tf.Optimizer): Promise<{ specs: tf.
   return { specs, data: concatBuffers(data as ArrayBuffer | ArrayBuffer[]) };
 }
 
-/** Saves model, optimizer and state into `dir` as one checkpoint. */
+/** The checkpoint format this build writes (state.json `version`); 1 = before files were recorded. */
+export const CHECKPOINT_VERSION = 2;
+/** The checkpoint before the last one, kept as hard links (no extra space) until the next one is complete. */
+export const PREVIOUS_DIR = 'previous';
+
+/** What state.json records of each checkpoint file, so that a truncated or zeroed file is caught on load. */
+interface FileRecord { bytes: number; sha256: string }
+type CheckpointFile = 'model' | 'weights' | 'optimizer';
+const CHECKPOINT_FILES: readonly CheckpointFile[] = ['weights', 'model', 'optimizer'];
+
+interface SavedState extends TrainState {
+  version: number;
+  optimizerSpecs: tf.io.WeightsManifestEntry[];
+  files?: Record<CheckpointFile, FileRecord>;
+}
+
+const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest('hex');
+
+/** Bytes of one checkpoint of a model with `params` parameters: float32 weights and Adam's two slots per weight. */
+export function checkpointBytes(params: number): number {
+  return params * 4 * 3;
+}
+
+/**
+ * Checks before training that the run folder's disk can take checkpoints:
+ * an error when not even one fits, a warning (returned) when fewer than two
+ * do (a save writes the new checkpoint beside the last one).
+ */
+export function checkCheckpointSpace(dir: string, bytes: number): string | null {
+  const free = freeBytes(dir);
+  const need = `one checkpoint is ${formatBytes(bytes)}, ${formatBytes(free)} is free`;
+  if (free < bytes) {
+    throw storageError(path.join(dir, RUN_FILES.weights), bytes, { code: 'ENOSPC' } as NodeJS.ErrnoException,
+      `Nothing was trained. Free some space on that disk, or train into another folder with --out.`);
+  }
+  return free < 2 * bytes
+    ? `the disk of ${path.resolve(dir)} holds fewer than two checkpoints (${need}); a save will fail once the ` +
+      'second is written beside the first. Free some space, or train into another folder with --out'
+    : null;
+}
+
+/** "Continue from epoch N" for a failed save: the checkpoint that is still complete in `dir`, if any. */
+function resumeAdvice(dir: string): string {
+  const last = completeCheckpoint(dir);
+  return last === null
+    ? 'No checkpoint was completed yet, and the partial files were removed. Free some space, or train into another ' +
+      'folder with --out, and start again.'
+    : `The partial files were removed; the last complete checkpoint (epoch ${last.epoch}` +
+      `${last.batchInEpoch ? `, batch ${last.batchInEpoch}` : ''}) in ${dir} is intact. Free some space, then ` +
+      `continue with: npx fcn train --out ${dir} --resume`;
+}
+
+/**
+ * Saves model, optimizer and state into `dir` as one checkpoint. Every file
+ * is written as .tmp first; only when all are complete does the previous
+ * checkpoint move to previous/ (hard links) and the new files take their
+ * names, state.json last. A failed write (disk full, read-only) removes the
+ * temporary files and throws a StorageError that says which epoch is intact.
+ */
 export async function saveCheckpoint(
   dir: string, model: tf.LayersModel, optimizer: tf.Optimizer, state: TrainState,
 ): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   const m = await modelArtifacts(model);
   const o = await optimizerArtifacts(optimizer);
-  const files: [string, string | Uint8Array][] = [
-    [RUN_FILES.weights, m.weights],
-    [RUN_FILES.model, m.json],
-    [RUN_FILES.optimizer, o.data],
+  const data: Record<CheckpointFile, string | Uint8Array> = { weights: m.weights, model: m.json, optimizer: o.data };
+  const files = Object.fromEntries(CHECKPOINT_FILES.map((f) => [f, { bytes: Buffer.byteLength(data[f]), sha256: sha256(data[f]) }]));
+  const saved = { version: CHECKPOINT_VERSION, ...state, optimizerSpecs: o.specs, files };
+  const writes: [string, string | Uint8Array][] = [
+    ...CHECKPOINT_FILES.map((f): [string, string | Uint8Array] => [RUN_FILES[f], data[f]]),
+    [RUN_FILES.state, JSON.stringify(saved, null, 2) + '\n'],
   ];
-  for (const [name, data] of files) fs.writeFileSync(path.join(dir, `${name}.tmp`), data);
-  for (const [name] of files) fs.renameSync(path.join(dir, `${name}.tmp`), path.join(dir, name));
-  writeJson(path.join(dir, RUN_FILES.state), { ...state, optimizerSpecs: o.specs });
+  const tmp = (name: string) => path.join(dir, `${name}.tmp`);
+  // The checkpoint before the last one goes first: during the write the disk holds the last one and the new one.
+  fs.rmSync(path.join(dir, PREVIOUS_DIR), { recursive: true, force: true });
+  for (const [name, bytes] of writes) {
+    try {
+      fs.writeFileSync(tmp(name), bytes);
+    } catch (err) {
+      removeQuietly(writes.map(([n]) => tmp(n)));
+      if (!isStorageFault(err)) throw err;
+      throw storageError(path.join(dir, name), writes.reduce((n, [, b]) => n + Buffer.byteLength(b), 0), err, resumeAdvice(dir));
+    }
+  }
+  keepAsPrevious(dir);
+  for (const [name] of writes) fs.renameSync(tmp(name), path.join(dir, name));
+}
+
+/** Hard-links the complete checkpoint in `dir` into dir/previous/ (nothing when there is none). */
+function keepAsPrevious(dir: string): void {
+  // Existence is enough: checkpoint files only ever appear whole (renamed from .tmp).
+  if (!hasCheckpoint(dir)) return;
+  const prev = path.join(dir, PREVIOUS_DIR);
+  try {
+    fs.mkdirSync(prev);
+    for (const name of [...CHECKPOINT_FILES.map((f) => RUN_FILES[f]), RUN_FILES.state, RUN_FILES.history]) {
+      if (fs.existsSync(path.join(dir, name))) fs.linkSync(path.join(dir, name), path.join(prev, name));
+    }
+  } catch {
+    // A file system without hard links (or no room for a directory entry) keeps no previous checkpoint.
+    fs.rmSync(prev, { recursive: true, force: true });
+  }
 }
 
 /** True when `dir` holds a complete checkpoint. */
@@ -117,7 +197,29 @@ export function hasCheckpoint(dir: string): boolean {
   return [RUN_FILES.model, RUN_FILES.weights, RUN_FILES.state].every((f) => fs.existsSync(path.join(dir, f)));
 }
 
-function requireCheckpoint(dir: string): void {
+/** The state of the checkpoint in `dir` when all its files are there and match state.json; else null. */
+function completeCheckpoint(dir: string): TrainState | null {
+  try {
+    requireCheckpoint(dir);
+    const saved = readState(dir);
+    for (const f of CHECKPOINT_FILES) verifyFile(dir, f, saved);
+    return saved;
+  } catch {
+    return null;
+  }
+}
+
+/** Where a damaged checkpoint's user can go back to. */
+function previousAdvice(dir: string): string {
+  const prev = path.join(dir, PREVIOUS_DIR);
+  const older = completeCheckpoint(prev);
+  return older === null
+    ? 'No older checkpoint is kept; train again into another folder (--out).'
+    : `An older complete checkpoint (epoch ${older.epoch}) is in ${prev}; to go back to it: cp ${prev}/* ${dir}/`;
+}
+
+/** Throws a RunError naming the fix when `dir` is no run folder or holds no complete checkpoint. */
+export function requireCheckpoint(dir: string): void {
   if (!fs.existsSync(dir)) throw new RunError(`run folder ${dir} does not exist; train one with: npx fcn train --out ${dir}`);
   const missing = [RUN_FILES.model, RUN_FILES.weights, RUN_FILES.state].filter((f) => !fs.existsSync(path.join(dir, f)));
   if (missing.length) {
@@ -125,17 +227,76 @@ function requireCheckpoint(dir: string): void {
   }
 }
 
-/** Loads the model of a run folder (no optimizer). */
+const isCount = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
+
+/** state.json, checked field by field; a damaged or foreign one names the field. */
+function readState(dir: string): SavedState {
+  const file = path.join(dir, RUN_FILES.state);
+  const saved = readJson<SavedState>(file);
+  const bad = (field: string, value: unknown, expected: string) => new RunError(
+    `${file}: "${field}" is ${JSON.stringify(value)}, expected ${expected}; the checkpoint is damaged or from another ` +
+    `version of fcn-ts. ${previousAdvice(dir)}`);
+  if (typeof saved !== 'object' || saved === null) throw bad('(the file)', saved, 'an object');
+  const version = saved.version ?? 1;
+  if (version !== 1 && version !== CHECKPOINT_VERSION) throw bad('version', saved.version, `1 or ${CHECKPOINT_VERSION}`);
+  for (const field of ['epoch', 'step', 'batchInEpoch'] as const) {
+    if (!isCount(saved[field])) throw bad(field, saved[field], 'a whole number >= 0');
+  }
+  const p = saved.partial;
+  if (typeof p !== 'object' || p === null || !isCount(p.batches) || !Number.isFinite(p.lossSum) || !Number.isFinite(p.regSum)) {
+    throw bad('partial', p, '{ lossSum, regSum, batches } numbers');
+  }
+  if (!Array.isArray(saved.optimizerSpecs)) throw bad('optimizerSpecs', saved.optimizerSpecs, 'a list of weight specs');
+  if (version >= 2 && CHECKPOINT_FILES.some((f) => !isCount(saved.files?.[f]?.bytes) || typeof saved.files?.[f]?.sha256 !== 'string')) {
+    throw bad('files', saved.files, 'the byte count and SHA-256 of model.json, weights.bin and optimizer.bin');
+  }
+  return saved;
+}
+
+/** Reads a checkpoint file and checks it against what state.json recorded at save time. */
+function verifyFile(dir: string, f: CheckpointFile, saved: SavedState): Buffer {
+  const file = path.join(dir, RUN_FILES[f]);
+  if (!fs.existsSync(file)) throw new RunError(`${file} is missing; the checkpoint is incomplete. ${previousAdvice(dir)}`);
+  const buf = fs.readFileSync(file);
+  const record = saved.files?.[f];
+  if (!record) return buf;
+  if (buf.byteLength !== record.bytes) {
+    throw new RunError(`${file} has ${buf.byteLength} bytes; state.json recorded ${record.bytes} when it was saved: the ` +
+      `file is truncated or was replaced. ${previousAdvice(dir)}`);
+  }
+  if (sha256(buf) !== record.sha256) {
+    throw new RunError(`${file} has the right size (${buf.byteLength} bytes) but not the SHA-256 state.json recorded: ` +
+      `its bytes were overwritten (e.g. zeroed). ${previousAdvice(dir)}`);
+  }
+  return buf;
+}
+
+type ModelJson = { modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] };
+
+/** Loads the model of a run folder (no optimizer), after checking its files against state.json. */
 export async function loadRunModel(dir: string): Promise<tf.LayersModel> {
   requireCheckpoint(dir);
   registerDilatedConvGradient();  // a resumed lite fc6 trains through a dilated conv
-  const json = readJson<{ modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] }>(
-    path.join(dir, RUN_FILES.model));
-  const buf = fs.readFileSync(path.join(dir, RUN_FILES.weights));
+  const saved = readState(dir);
+  const modelFile = path.join(dir, RUN_FILES.model);
+  const text = verifyFile(dir, 'model', saved).toString('utf8');
+  let json: ModelJson;
+  try {
+    json = JSON.parse(text) as ModelJson;
+  } catch (err) {
+    throw new RunError(`${modelFile} is not valid JSON (${(err as Error).message}); the checkpoint is damaged. ${previousAdvice(dir)}`);
+  }
+  if (typeof json?.modelTopology !== 'object' || !Array.isArray(json.weightsManifest) ||
+      !json.weightsManifest.every((g) => Array.isArray(g?.weights))) {
+    throw new RunError(`${modelFile} has no "modelTopology" object or "weightsManifest" list; the checkpoint is damaged. ` +
+      previousAdvice(dir));
+  }
+  const buf = verifyFile(dir, 'weights', saved);
   const specs = json.weightsManifest.flatMap((g) => g.weights);
   const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
   if (buf.byteLength !== expected) {
-    throw new RunError(`${path.join(dir, RUN_FILES.weights)} has ${buf.byteLength} bytes, model.json expects ${expected}; the checkpoint is damaged`);
+    throw new RunError(`${path.join(dir, RUN_FILES.weights)} has ${buf.byteLength} bytes, model.json expects ${expected}; ` +
+      `the checkpoint is damaged. ${previousAdvice(dir)}`);
   }
   const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
@@ -144,17 +305,23 @@ export async function loadRunModel(dir: string): Promise<tf.LayersModel> {
 /** Restores the optimizer's slots and returns the saved state. */
 export async function loadTrainState(dir: string, optimizer: tf.Optimizer): Promise<TrainState> {
   requireCheckpoint(dir);
-  const saved = readJson<TrainState & { optimizerSpecs: tf.io.WeightsManifestEntry[] }>(path.join(dir, RUN_FILES.state));
-  const optPath = path.join(dir, RUN_FILES.optimizer);
+  const saved = readState(dir);
   if (saved.optimizerSpecs.length) {
-    if (!fs.existsSync(optPath)) throw new RunError(`${optPath} is missing; cannot resume the optimizer`);
-    const buf = fs.readFileSync(optPath);
-    const named = tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength), saved.optimizerSpecs);
+    const optPath = path.join(dir, RUN_FILES.optimizer);
+    if (!fs.existsSync(optPath)) throw new RunError(`${optPath} is missing; cannot resume the optimizer. ${previousAdvice(dir)}`);
+    const buf = verifyFile(dir, 'optimizer', saved);
+    const expected = saved.optimizerSpecs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
+    if (buf.byteLength !== expected) {
+      throw new RunError(`${optPath} has ${buf.byteLength} bytes, state.json's optimizerSpecs expect ${expected}; ` +
+        `the checkpoint is damaged. ${previousAdvice(dir)}`);
+    }
+    const named = tf.io.decodeWeights(
+      buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer, saved.optimizerSpecs);
     // Adam keys its slots by position, in the order applyGradients first saw the variables.
     await optimizer.setWeights(saved.optimizerSpecs.map((s) => ({ name: s.name, tensor: named[s.name] })));
     // setWeights shares the data with new variables; our handles can go.
     tf.dispose(Object.values(named));
   }
-  const { optimizerSpecs: _specs, ...state } = saved;
+  const { optimizerSpecs: _specs, files: _files, version: _version, ...state } = saved;
   return state;
 }

@@ -2,8 +2,9 @@ import type * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
 import type { OpenDatasetOptions } from '../data/open';
 import type { DatasetName } from '../data/types';
-import { RUN_FILES, loadRunModel, readJson } from './checkpoint';
-import type { TrainConfig } from './config';
+import { ConfigError, RunError } from '../util/errors';
+import { RUN_FILES, loadRunModel, readJson, requireCheckpoint } from './checkpoint';
+import { resolveTrainConfig, type TrainConfig } from './config';
 
 /** Which data a run was trained on (runs/<name>/dataset.json). */
 export interface RunDataset {
@@ -21,10 +22,29 @@ export interface LoadedRun {
   model: tf.LayersModel;
 }
 
+/**
+ * A run folder's config.json, checked by the same rules as a new config, so
+ * that one edited by hand into an invalid one names its file and field.
+ */
+export function readRunConfig(dir: string): TrainConfig {
+  const file = path.join(dir, RUN_FILES.config);
+  const saved = readJson<TrainConfig>(file);
+  if (typeof saved !== 'object' || saved === null || typeof saved.model !== 'object' || saved.model === null) {
+    throw new RunError(`${file} has no "model" object; the run folder is damaged. Restore the file or train again.`);
+  }
+  try {
+    return resolveTrainConfig(saved.preset, saved);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new RunError(`${file}: ${err.message}. Fix that field (it must match the checkpoint), or train again.`);
+  }
+}
+
 /** Loads a run folder's model, config and dataset record, for eval and predict. */
 export async function loadRun(dir: string): Promise<LoadedRun> {
+  requireCheckpoint(dir);
+  const config = readRunConfig(dir);
   const model = await loadRunModel(dir);
-  const config = readJson<TrainConfig>(path.join(dir, RUN_FILES.config));
   const dataset = readJson<RunDataset>(path.join(dir, RUN_FILES.dataset));
   return { dir, config, dataset, model };
 }

@@ -4,7 +4,7 @@ import { pixelCrossEntropy } from '../model/loss';
 import { preprocessImages } from '../model/preprocess';
 import { setDropoutStep } from '../model/step-dropout';
 import { evaluateBatches, type EvalResult } from '../eval/evaluate';
-import { FcnError } from '../util/errors';
+import { DataError, FcnError, WorkerError } from '../util/errors';
 import { learningRateAt, lossClassWeights, type TrainConfig } from './config';
 import type { TrainState } from './checkpoint';
 import { addL2Gradients, l2Factors } from './l2-gradient';
@@ -14,6 +14,8 @@ import { forgetPackedWeights } from '../backend/xnnpack-cache';
 export interface BatchSource {
   readonly numBatches: number;
   epoch(epoch: number): AsyncIterable<Batch>;
+  /** Samples that could not be read so far (e.g. deleted or truncated while training ran). */
+  readonly skipped?: readonly { path: string; reason: string }[];
 }
 
 export interface BatchLogs {
@@ -180,38 +182,53 @@ export async function fit(opts: FitOptions): Promise<FitOutcome> {
     // Counted after the epoch's first step: Adam creates its slots on the very first one.
     let tensorsAtStart: number | null = null;
     let batchIndex = 0;
-    for await (const batch of train.epoch(epoch)) {
-      // 1. Skip what a resumed run already did in this epoch (the order is a function of seed and epoch).
-      if (batchIndex < state.batchInEpoch) { batchIndex++; continue; }
-      // 2. Forward, backward, update (at the schedule's rate: a function of the step, so a resume is exact).
-      const lr = learningRateAt(config, state.step, config.epochs * train.numBatches);
-      (optimizer as unknown as { learningRate: number }).learningRate = lr;
-      const { loss, regLoss } = await stepper(batch, state.step);
-      if (!Number.isFinite(loss) || !Number.isFinite(regLoss)) {
-        throw new TrainingDivergedError(
-          `loss became ${loss} at epoch ${epoch + 1}, batch ${batchIndex + 1} (step ${state.step}); ` +
-          `the last good checkpoint is kept. Lower the learning rate (now ${config.learningRate}) and resume with --resume, ` +
-          'or check the labels with `npx fcn data check`.');
+    const skippedBefore = train.skipped?.length ?? 0;
+    try {
+      for await (const batch of train.epoch(epoch)) {
+        // 1. Skip what a resumed run already did in this epoch (the order is a function of seed and epoch).
+        if (batchIndex < state.batchInEpoch) { batchIndex++; continue; }
+        // 2. Forward, backward, update (at the schedule's rate: a function of the step, so a resume is exact).
+        const lr = learningRateAt(config, state.step, config.epochs * train.numBatches);
+        (optimizer as unknown as { learningRate: number }).learningRate = lr;
+        const { loss, regLoss } = await stepper(batch, state.step);
+        if (!Number.isFinite(loss) || !Number.isFinite(regLoss)) {
+          throw new TrainingDivergedError(
+            `loss became ${loss} at epoch ${epoch + 1}, batch ${batchIndex + 1} (step ${state.step}); ` +
+            `the last good checkpoint is kept. Lower the learning rate (now ${config.learningRate}) and resume with --resume, ` +
+            'or check the labels with `npx fcn data check`.');
+        }
+        state.step++;
+        state.batchInEpoch = ++batchIndex;
+        state.partial.lossSum += loss;
+        state.partial.regSum += regLoss;
+        state.partial.batches++;
+        const mem = tf.memory();
+        tensorsAtStart ??= mem.numTensors;
+        await callbacks.onBatchEnd?.(state.step, {
+          epoch: epoch + 1, batch: batchIndex - 1, numBatches: train.numBatches, step: state.step, loss, regLoss,
+          lr, numTensors: mem.numTensors, numBytes: mem.numBytes,
+        });
+        await yieldToEventLoop();
+        if (stop?.stop) {
+          await opts.save?.(state);
+          return 'interrupted';
+        }
       }
-      state.step++;
-      state.batchInEpoch = ++batchIndex;
-      state.partial.lossSum += loss;
-      state.partial.regSum += regLoss;
-      state.partial.batches++;
-      const mem = tf.memory();
-      tensorsAtStart ??= mem.numTensors;
-      await callbacks.onBatchEnd?.(state.step, {
-        epoch: epoch + 1, batch: batchIndex - 1, numBatches: train.numBatches, step: state.step, loss, regLoss,
-        lr, numTensors: mem.numTensors, numBytes: mem.numBytes,
-      });
-      await yieldToEventLoop();
-      if (stop?.stop) {
-        await opts.save?.(state);
-        return 'interrupted';
-      }
+    } catch (err) {
+      // A dead worker or data that changed under the run: nothing of the failed step was applied, so save what was done.
+      if (!(err instanceof WorkerError || err instanceof DataError) || !opts.save) throw err;
+      await opts.save(state);
+      err.message += ` A checkpoint was saved at epoch ${epoch + 1}, batch ${state.batchInEpoch} (step ${state.step}); ` +
+        `continue with --resume${err instanceof WorkerError ? ', in one thread with --workers 1 if it happens again' : ''}.`;
+      throw err;
     }
     // 3. Validate and report.
     const warnings: string[] = [];
+    const skipped = train.skipped?.slice(skippedBefore) ?? [];
+    if (skipped.length) {
+      warnings.push(`skipped ${skipped.length} unreadable training sample${skipped.length > 1 ? 's' : ''} this epoch: ` +
+        `${skipped.slice(0, 3).map((s) => s.path).join(', ')}${skipped.length > 3 ? ', ...' : ''}`);
+    }
     const trainLoss = state.partial.batches ? state.partial.lossSum / state.partial.batches : NaN;
     const regLoss = state.partial.batches ? state.partial.regSum / state.partial.batches : 0;
     let result: EvalResult | null = null;

@@ -6,11 +6,14 @@ import { BatchLoader, openDataset, resolveRoadDataset, splitTrainVal, type OpenD
 import type { DatasetName, SegDataset } from '../data/types';
 import { evaluateBatches, type EvalResult } from '../eval/evaluate';
 import { buildFcn8 } from '../model/fcn8';
-import { RunError } from '../util/errors';
+import { RunError, StorageError } from '../util/errors';
+import { writeJson } from '../util/storage';
 import { loadPretrainedIfPresent } from './pretrained';
 import {
-  RUN_FILES, hasCheckpoint, loadRunModel, loadTrainState, readJson, saveCheckpoint, writeJson, type TrainState,
+  RUN_FILES, checkCheckpointSpace, checkpointBytes, hasCheckpoint, loadRunModel, loadTrainState, readJson,
+  saveCheckpoint, type TrainState,
 } from './checkpoint';
+import { readRunConfig } from './load-run';
 import { resolveClassWeights } from './class-weights';
 import { resolveTrainConfig, type TrainConfig } from './config';
 import { adamOptimizer } from './adam';
@@ -41,6 +44,8 @@ export interface RunTrainingOptions {
   log?: (line: string) => void;
   /** Progress bar while a set is first decoded. */
   progress?: boolean;
+  /** Decode training images from disk every epoch instead of keeping them in memory (default: by size). */
+  stream?: boolean;
 }
 
 export interface RunTrainingResult {
@@ -50,6 +55,8 @@ export interface RunTrainingResult {
   history: EpochLogs[];
   /** Validation scores of the final model (null when there is no validation split). */
   evaluation: EvalResult | null;
+  /** Outputs that could not be written (disk full), one message each; the checkpoint is not among them. */
+  notSaved: string[];
 }
 
 /** Opens the named dataset, or the default road set with its one-line note. */
@@ -83,14 +90,16 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
   }
   let config = withClasses(opts.config, ds.classes.length);
   if (resuming) {
-    const saved = readJson<TrainConfig>(path.join(runDir, RUN_FILES.config));
-    // Only the epoch count may change on resume (train longer); the rest must match the checkpoint.
-    config = resolveTrainConfig(saved.preset, { ...saved, model: saved.model, epochs: opts.config.epochs });
+    const saved = readRunConfig(runDir);
+    // Only the epoch count (train longer) and the worker threads may change on resume; the rest must match.
+    config = resolveTrainConfig(saved.preset, { ...saved, epochs: opts.config.epochs, workers: opts.config.workers });
   }
 
   const plan = planMemory(config, backend);
   log(formatMemoryPlan(plan));
   checkMemoryPlan(plan);
+  const spaceWarning = checkCheckpointSpace(runDir, checkpointBytes(plan.params));
+  if (spaceWarning) log(`warning: ${spaceWarning}`);
 
   // A dataset with its own validation split (Cityscapes) uses it; others hold out valFraction of train.
   const { train, val } = ds.splits.includes('val')
@@ -103,7 +112,7 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
   }
   const trainLoader = new BatchLoader(ds, train, {
     inputShape: config.model.inputShape, batchSize: config.batchSize, shuffle: true, seed: config.seed,
-    augment: config.augment ?? false, progress: opts.progress,
+    augment: config.augment ?? false, progress: opts.progress, stream: opts.stream,
   });
   const valLoader = val.length ? new BatchLoader(ds, val, {
     inputShape: config.model.inputShape, batchSize: config.batchSize, shuffle: false, seed: config.seed,
@@ -118,7 +127,8 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
     model = await loadRunModel(runDir);
     state = await loadTrainState(runDir, optimizer);
     const historyPath = path.join(runDir, RUN_FILES.history);
-    history = fs.existsSync(historyPath) ? readJson<EpochLogs[]>(historyPath) : [];
+    // A checkpoint copied back from previous/ is older than the history written after it.
+    history = (fs.existsSync(historyPath) ? readJson<EpochLogs[]>(historyPath) : []).slice(0, state.epoch);
     log(`resume: ${runDir} at epoch ${state.epoch}${state.batchInEpoch ? `, batch ${state.batchInEpoch}` : ''}, step ${state.step}`);
   } else {
     fs.mkdirSync(runDir, { recursive: true });
@@ -134,7 +144,8 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
   const classNames = ds.classes.map((c) => c.name);
   const save = async (s: TrainState) => {
     await saveCheckpoint(runDir, model, optimizer, s);
-    writeJson(path.join(runDir, RUN_FILES.history), history);
+    writeJson(path.join(runDir, RUN_FILES.history), history,
+      `The checkpoint (epoch ${s.epoch}) is complete; free some space, then continue with: npx fcn train --out ${runDir} --resume`);
   };
   const callbacks: TrainCallbacks = {
     onBatchEnd: opts.callbacks?.onBatchEnd,
@@ -167,14 +178,21 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
   for (const s of [...trainLoader.skipped, ...(valLoader?.skipped ?? [])]) log(`warning: skipped ${s.path}: ${s.reason}`);
 
   let evaluation: EvalResult | null = null;
+  const notSaved: string[] = [];
   if (outcome === 'done' && valLoader) {
     evaluation = await evaluateBatches(model, valLoader.epoch(0), { classNames, ignoreIndex: ds.ignoreIndex });
-    writeJson(path.join(runDir, RUN_FILES.metrics), {
-      split: 'validation', dataset: ds.name, dir: ds.dir, loss: evaluation.loss,
-      metrics: evaluation.metrics, road: evaluation.road, confusion: Array.from(evaluation.confusion.counts),
-    });
+    try {
+      writeJson(path.join(runDir, RUN_FILES.metrics), {
+        split: 'validation', dataset: ds.name, dir: ds.dir, loss: evaluation.loss,
+        metrics: evaluation.metrics, road: evaluation.road, confusion: Array.from(evaluation.confusion.counts),
+      }, 'The trained model is saved; the scores are printed here, and `npx fcn eval` computes them again.');
+    } catch (err) {
+      if (!(err instanceof StorageError)) throw err;
+      notSaved.push(err.message);
+      log(`warning: ${err.message}`);
+    }
   }
   model.dispose();
   optimizer.dispose();
-  return { runDir, backend, outcome, history, evaluation };
+  return { runDir, backend, outcome, history, evaluation, notSaved };
 }

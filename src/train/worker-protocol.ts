@@ -3,6 +3,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import type { Batch } from '../data/types';
 import type { Fcn8Config } from '../model/config';
 import { simdKernels } from '../backend/simd-module';
+import { ConfigError } from '../util/errors';
 
 /**
  * What the main thread and a data-parallel worker (worker-entry.ts) say to
@@ -18,6 +19,19 @@ export interface InjectedFault {
   readonly step: number;
   /** 'throw': an error inside the step; 'uncaught': an exception outside any handler; 'exit': process.exit(3). */
   readonly kind: 'throw' | 'uncaught' | 'exit';
+}
+
+/**
+ * A fault planned from the environment, so that a test can make a worker of
+ * a whole `fcn train` process fail: FCN_INJECT_WORKER_FAULT=kind:worker:step,
+ * e.g. exit:1:3 (worker 1 exits at step 3). Unset: none.
+ */
+export function faultFromEnv(env: NodeJS.ProcessEnv = process.env): InjectedFault | null {
+  const spec = env.FCN_INJECT_WORKER_FAULT;
+  if (!spec) return null;
+  const m = /^(throw|uncaught|exit):(\d+):(\d+)$/.exec(spec);
+  if (!m) throw new ConfigError(`FCN_INJECT_WORKER_FAULT=${spec} is not kind:worker:step (kind throw, uncaught or exit)`);
+  return { kind: m[1] as InjectedFault['kind'], worker: Number(m[2]), step: Number(m[3]) };
 }
 
 /** workerData of a worker thread. */

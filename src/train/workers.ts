@@ -2,12 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { BackendError, ConfigError, FcnError } from '../util/errors';
+import { BackendError, ConfigError, WorkerError } from '../util/errors';
 import { lossClassWeights, type TrainConfig } from './config';
 import { lossGradients, trainableVariables, type Stepper } from './loop';
 import { shardBatch, splitBatch } from './shard-gradients';
 import {
-  VariableLayout, addFromBuffer, writeVariables, type FromWorker, type InjectedFault, type ToWorker, type WorkerInit,
+  VariableLayout, addFromBuffer, faultFromEnv, writeVariables, type FromWorker, type InjectedFault, type ToWorker,
+  type WorkerInit,
 } from './worker-protocol';
 
 /**
@@ -22,9 +23,6 @@ import {
  * worker can never drift.
  */
 
-/** A worker thread that failed (exception, exit, out of memory) or could not start. */
-export class WorkerError extends FcnError {}
-
 export interface DataParallelOptions {
   /** The model to train; workers build replicas from config.model, so it must be buildFcn8(config.model)'s architecture. */
   model: tf.LayersModel;
@@ -33,7 +31,7 @@ export interface DataParallelOptions {
   /** Compute lanes in all, the main thread included (2 = one worker thread); 0 = one per core. */
   workers: number;
   ignoreIndex: number;
-  /** Test-only: make a worker fail at a given step. */
+  /** Test-only: make a worker fail at a given step (default: FCN_INJECT_WORKER_FAULT, see faultFromEnv). */
   injectFault?: InjectedFault;
 }
 
@@ -144,7 +142,7 @@ export async function createDataParallelStepper(opts: DataParallelOptions): Prom
   const workers = Array.from({ length: lanes - 1 }, (_, i) => {
     const grads = layout.allocate();
     const init: WorkerInit = {
-      lane: i + 1, model: config.model, ignoreIndex, classWeights, weights, grads, fault: opts.injectFault ?? null,
+      lane: i + 1, model: config.model, ignoreIndex, classWeights, weights, grads, fault: opts.injectFault ?? faultFromEnv(),
     };
     return new WorkerLane(i + 1, lanes - 1, new Worker(script.file, { workerData: init, execArgv: script.execArgv }), grads);
   });

@@ -3,6 +3,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { FcnError } from './errors';
 import { startProgress } from './progress';
+import { formatBytes, freeBytes } from './storage';
 
 /** A file that could not be fetched, or that arrived damaged, from every URL tried. */
 export class DownloadError extends FcnError {}
@@ -202,8 +203,7 @@ export async function sha256File(file: string): Promise<string> {
 
 /** Throws a DownloadError when the file system holding `dir` has less than `bytesNeeded` free. */
 export async function checkFreeSpace(dir: string, bytesNeeded: number): Promise<void> {
-  const st = await fsp.statfs(dir);
-  const free = st.bavail * st.bsize;
+  const free = freeBytes(dir);
   if (free < bytesNeeded) {
     throw new DownloadError(
       `${path.resolve(dir)} has ${formatBytes(free)} free but needs ${formatBytes(bytesNeeded)}; ` +
@@ -228,16 +228,4 @@ async function readHead(file: string, bytes: number): Promise<Buffer> {
   } finally {
     await fh.close();
   }
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = -1;
-  do {
-    v /= 1024;
-    i++;
-  } while (v >= 1024 && i < units.length - 1);
-  return `${v.toFixed(1)} ${units[i]}`;
 }

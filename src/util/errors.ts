@@ -23,3 +23,9 @@ export class RunError extends FcnError {}
 
 /** The planned training does not fit in the backend's memory. */
 export class MemoryPlanError extends FcnError {}
+
+/** A write that the disk refused (full, read-only, no permission); the message says what was kept. */
+export class StorageError extends FcnError {}
+
+/** A data-parallel worker thread that failed (exception, exit, out of memory) or could not start. */
+export class WorkerError extends FcnError {}

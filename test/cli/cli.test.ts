@@ -1,19 +1,9 @@
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { rmDir, tmpDir } from '../helpers';
+import { fcn, rmDir, tmpDir } from '../helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
-const FCN = path.join(ROOT, 'bin/fcn.cjs');
-
-/** Runs the built `fcn` command (npm test builds dist/ first). */
-function fcn(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; out: string; err: string } {
-  const r = spawnSync(process.execPath, [FCN, ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, FCN_BACKEND: 'wasm', ...env }, timeout: 240_000,
-  });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
 
 describe('fcn command line, end to end', function () {
   this.timeout(300_000);

@@ -1,5 +1,4 @@
 import { strict as assert } from 'node:assert';
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { checkDataset } from '../../src/data/check';
@@ -7,10 +6,9 @@ import { openDataset } from '../../src/data/open';
 import { loadGray8 } from '../../src/data/png';
 import { CAMVID_CLASSES } from '../../src/data/camvid-labels';
 import { classPixelCounts, medianFrequencyWeights } from '../../src/train/class-weights';
-import { rmDir, tmpDir } from '../helpers';
+import { fcn, rmDir, tmpDir } from '../helpers';
 import { REAL_CAMVID, camvidSlice, realCamvidSkipReason } from './real-camvid';
 
-const ROOT = path.resolve(__dirname, '../..');
 
 /** Train pixel shares (ids 0-11, 11 = void) as shared/data/camvid/README.md gives them, in %. */
 const README_SHARES = [16.85, 23.26, 0.98, 31.66, 4.49, 9.72, 1.17, 1.13, 5.87, 0.64, 0.29, 3.95];
@@ -72,21 +70,18 @@ describe('CamVid, real frames (shared/data/camvid)', function () {
     try {
       const data = camvidSlice(path.join(dir, 'CamVid'), { train: 8, val: 8 });
       const run = path.join(dir, 'run');
-      const fcn = (args: string[]) => spawnSync(process.execPath, [path.join(ROOT, 'bin/fcn.cjs'), ...args], {
-        cwd: ROOT, encoding: 'utf8', env: { ...process.env, FCN_BACKEND: 'wasm' }, timeout: 240_000,
-      });
       let r = fcn(['train', '--dataset', 'camvid', '--data', data, '--preset', 'smoke', '--class-weights', 'median-frequency',
         '--out', run, '--no-progress']);
-      assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stderr, /data: camvid at .*: 8 training, 8 validation images, 11 classes/);
-      assert.match(r.stderr, /class weights \(median frequency\): sky [\d.]+, building/);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.err, /data: camvid at .*: 8 training, 8 validation images, 11 classes/);
+      assert.match(r.err, /class weights \(median frequency\): sky [\d.]+, building/);
       const config = JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8'));
       assert.deepEqual(config.model.inputShape, [96, 128], 'the smoke preset keeps CamVid\'s 4:3');
       assert.equal(config.classWeights.length, 11);
       r = fcn(['eval', '--run', run, '--no-progress']);
-      assert.equal(r.status, 0, r.stderr);
-      assert.match(r.stdout, /camvid val: 8 images at full resolution/);
-      assert.match(r.stdout, /bicyclist/);
+      assert.equal(r.code, 0, r.err);
+      assert.match(r.out, /camvid val: 8 images at full resolution/);
+      assert.match(r.out, /bicyclist/);
       const metrics = JSON.parse(fs.readFileSync(path.join(run, 'metrics.json'), 'utf8'));
       assert.equal(metrics.confusion.length, 121);
       assert.ok(metrics.metrics.meanIoU > 0 && metrics.metrics.meanIoU < 1);

@@ -7,7 +7,8 @@ import { trainStep, trainableVariables } from '../../src/train/loop';
 import { adamOptimizer } from '../../src/train/adam';
 import { splitBatch } from '../../src/train/shard-gradients';
 import { addFromBuffer } from '../../src/train/worker-protocol';
-import { createDataParallelStepper, WorkerError } from '../../src/train/workers';
+import { createDataParallelStepper } from '../../src/train/workers';
+import { WorkerError } from '../../src/util/errors';
 import { relNormError, useBackend } from '../helpers';
 import { sceneSource } from './fixtures';
 

@@ -22,15 +22,22 @@ interface Served {
 /**
  * A loopback server: /file serves BODY with Range support, /norange ignores
  * Range, /html and /html-octet answer with an HTML page (with and without
- * an honest content-type), /missing is a 404.
+ * an honest content-type), /cut sends half of BODY and drops the connection
+ * the first time (then behaves as /file), /missing is a 404.
  */
 async function serve(): Promise<Served> {
   const requests: Served['requests'] = [];
+  let cut = false;
   const server = http.createServer((req, res) => {
     const range = req.headers.range ?? '';
     requests.push({ path: req.url ?? '', range });
     const m = /^bytes=(\d+)-$/.exec(range);
-    if (req.url === '/file' && m) {
+    if (req.url === '/cut' && !cut) {
+      cut = true;
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BODY.length });
+      // Closed after the client had time to read what was sent (a reset at once can discard it).
+      res.write(BODY.subarray(0, BODY.length >> 1), () => setTimeout(() => res.destroy(), 100));
+    } else if ((req.url === '/file' || req.url === '/cut') && m) {
       const start = Number(m[1]);
       res.writeHead(206, {
         'content-type': 'application/octet-stream',
@@ -38,7 +45,7 @@ async function serve(): Promise<Served> {
         'content-range': `bytes ${start}-${BODY.length - 1}/${BODY.length}`,
       });
       res.end(BODY.subarray(start));
-    } else if (req.url === '/file' || req.url === '/norange') {
+    } else if (req.url === '/file' || req.url === '/cut' || req.url === '/norange') {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BODY.length });
       res.end(BODY);
     } else if (req.url === '/html') {
@@ -92,6 +99,20 @@ describe('downloadFile', () => {
     await downloadFile(`${srv.base}/file`, dest, { size: BODY.length, sha256: BODY_SHA, progress: false });
     assert.deepEqual(srv.requests, [{ path: '/file', range: `bytes=${have}-` }]);
     assert.ok((await fsp.readFile(dest)).equals(BODY));
+  });
+
+  it('a download cut half way keeps its bytes, resumes on the next run and is checked against its SHA-256', async () => {
+    const dest = path.join(dir, 'weights.h5');
+    const opts = { sha256: BODY_SHA, size: BODY.length, progress: false };
+    await assert.rejects(downloadFile(`${srv.base}/cut`, dest, opts),
+      (err: unknown) => err instanceof DownloadError && /connection closed|terminated|socket/i.test(err.message));
+    const kept = (await fsp.stat(`${dest}.part`)).size;
+    assert.ok(kept > 0 && kept < BODY.length, `the .part keeps the ${kept} bytes that arrived`);
+    assert.equal(await exists(dest), false);
+    await downloadFile(`${srv.base}/cut`, dest, opts);
+    assert.deepEqual(srv.requests.map((r) => r.range), ['', `bytes=${kept}-`]);
+    assert.equal(await sha256File(dest), BODY_SHA);
+    assert.equal(await exists(`${dest}.part`), false);
   });
 
   it('restarts from byte 0 when the server ignores Range (HTTP 200)', async () => {
