@@ -219,7 +219,7 @@ export async function fit(opts: FitOptions): Promise<FitOutcome> {
       if (!(err instanceof WorkerError || err instanceof DataError) || !opts.save) throw err;
       await opts.save(state);
       err.message += ` A checkpoint was saved at epoch ${epoch + 1}, batch ${state.batchInEpoch} (step ${state.step}); ` +
-        `continue with --resume${err instanceof WorkerError ? ', in one thread with --workers 1 if it happens again' : ''}.`;
+        (err instanceof WorkerError ? 'continue in one thread with --resume --workers 1.' : 'continue with --resume.');
       throw err;
     }
     // 3. Validate and report.

@@ -103,10 +103,8 @@ class WorkerLane {
   private fail(reason: string): void {
     if (this.failure) return;
     const when = this.step === null ? 'while starting' : `at step ${this.step}`;
-    const state = this.step === null ? '' : ' The step was not applied.';
-    this.failure = new WorkerError(
-      `data-parallel worker ${this.lane} of ${this.of} failed ${when}: ${reason}.${state} ` +
-      'Train in one thread with workers: 1 if this repeats.');
+    const state = this.step === null ? ' Train in one thread with --workers 1.' : ' The step was not applied.';
+    this.failure = new WorkerError(`data-parallel worker ${this.lane} of ${this.of} failed ${when}: ${reason}.${state}`);
     this.settle((p) => p.reject(this.failure!));
     void this.close();
   }
