@@ -192,6 +192,61 @@ function keepAsPrevious(dir: string): void {
   }
 }
 
+/** Written by the process that trains into a run folder, so that no other one touches its files meanwhile. */
+export const TRAINER_FILE = 'train.pid';
+
+/** The pid of another live process training into `dir`, or null. */
+export function otherTrainer(dir: string): number | null {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(path.join(dir, TRAINER_FILE), 'utf8'));
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid) return null;
+  try {
+    process.kill(pid, 0);
+    return pid;
+  } catch (err) {
+    // EPERM: alive, under another user.
+    return (err as NodeJS.ErrnoException).code === 'EPERM' ? pid : null;
+  }
+}
+
+/**
+ * Finishes or discards a save that a kill cut off. state.json.tmp is
+ * written after every other file of the new checkpoint, and the renames
+ * start only after it: when it is whole and every file matches it (as .tmp
+ * or already renamed), the renames are finished; otherwise the .tmp files
+ * go and the last checkpoint, never touched, stays. Nothing is done while
+ * another process trains into `dir`.
+ */
+export function recoverCheckpoint(dir: string): 'none' | 'completed' | 'discarded' {
+  const names = [...CHECKPOINT_FILES.map((f) => RUN_FILES[f]), RUN_FILES.state];
+  const tmp = (name: string) => path.join(dir, `${name}.tmp`);
+  if (!names.some((n) => fs.existsSync(tmp(n))) || otherTrainer(dir) !== null) return 'none';
+  const discard = () => { removeQuietly(names.map(tmp)); return 'discarded' as const; };
+  let saved: SavedState;
+  try {
+    saved = JSON.parse(fs.readFileSync(tmp(RUN_FILES.state), 'utf8')) as SavedState;
+  } catch {
+    return discard();
+  }
+  const matches = (file: string, f: CheckpointFile) => {
+    const record = saved.files?.[f];
+    if (!record || !fs.existsSync(file)) return false;
+    const buf = fs.readFileSync(file);
+    return buf.byteLength === record.bytes && sha256(buf) === record.sha256;
+  };
+  const pending = CHECKPOINT_FILES.filter((f) => fs.existsSync(tmp(RUN_FILES[f])));
+  const whole = CHECKPOINT_FILES.every((f) =>
+    pending.includes(f) ? matches(tmp(RUN_FILES[f]), f) : matches(path.join(dir, RUN_FILES[f]), f));
+  if (!whole) return discard();
+  for (const f of pending) fs.renameSync(tmp(RUN_FILES[f]), path.join(dir, RUN_FILES[f]));
+  fs.renameSync(tmp(RUN_FILES.state), path.join(dir, RUN_FILES.state));
+  return 'completed';
+}
+
 /** True when `dir` holds a complete checkpoint. */
 export function hasCheckpoint(dir: string): boolean {
   return [RUN_FILES.model, RUN_FILES.weights, RUN_FILES.state].every((f) => fs.existsSync(path.join(dir, f)));
@@ -221,6 +276,7 @@ function previousAdvice(dir: string): string {
 /** Throws a RunError naming the fix when `dir` is no run folder or holds no complete checkpoint. */
 export function requireCheckpoint(dir: string): void {
   if (!fs.existsSync(dir)) throw new RunError(`run folder ${dir} does not exist; train one with: npx fcn train --out ${dir}`);
+  recoverCheckpoint(dir);
   const missing = [RUN_FILES.model, RUN_FILES.weights, RUN_FILES.state].filter((f) => !fs.existsSync(path.join(dir, f)));
   if (missing.length) {
     throw new RunError(`run folder ${dir} has no saved model (missing ${missing.join(', ')}); train one with: npx fcn train --out ${dir}`);

@@ -10,8 +10,8 @@ import { RunError, StorageError } from '../util/errors';
 import { writeJson } from '../util/storage';
 import { loadPretrainedIfPresent } from './pretrained';
 import {
-  RUN_FILES, checkCheckpointSpace, checkpointBytes, hasCheckpoint, loadRunModel, loadTrainState, readJson,
-  saveCheckpoint, type TrainState,
+  RUN_FILES, TRAINER_FILE, checkCheckpointSpace, checkpointBytes, hasCheckpoint, loadRunModel, loadTrainState,
+  otherTrainer, readJson, recoverCheckpoint, saveCheckpoint, type TrainState,
 } from './checkpoint';
 import { readRunConfig } from './load-run';
 import { resolveClassWeights } from './class-weights';
@@ -84,6 +84,11 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
   const backend = await selectBackend({ log });
   const ds = await openTrainingDataset(opts.dataset, log);
   const runDir = opts.runDir;
+  const trainer = otherTrainer(runDir);
+  if (trainer !== null) {
+    throw new RunError(`run folder ${runDir} is being trained by process ${trainer}; wait for it, stop it, or pick another --out`);
+  }
+  recoverCheckpoint(runDir);
   const resuming = Boolean(opts.resume) && hasCheckpoint(runDir);
   if (!opts.resume && hasCheckpoint(runDir)) {
     throw new RunError(`run folder ${runDir} already holds a checkpoint; continue it with --resume, or pick another --out`);
@@ -163,7 +168,9 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
     log(`train: data-parallel over ${lanes} lanes (this thread + ${lanes - 1} worker thread${lanes > 2 ? 's' : ''})`);
   }
   let outcome: FitOutcome;
+  const trainerFile = path.join(runDir, TRAINER_FILE);
   try {
+    writeJson(trainerFile, process.pid);
     outcome = await fit({
       config, model, optimizer, train: trainLoader, val: valLoader, classNames, ignoreIndex: ds.ignoreIndex,
       state, callbacks, save, stop: opts.stop, stepper: parallel?.stepper,
@@ -173,6 +180,7 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
     optimizer.dispose();
     throw err;
   } finally {
+    fs.rmSync(trainerFile, { force: true });
     await parallel?.close();
   }
   for (const s of [...trainLoader.skipped, ...(valLoader?.skipped ?? [])]) log(`warning: skipped ${s.path}: ${s.reason}`);

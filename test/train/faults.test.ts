@@ -142,6 +142,48 @@ describe('faults a long training run meets', function () {
     });
   });
 
+  it('a kill inside a save: finished when every new file was written, else discarded; the run always loads', async () => {
+    await selectBackend({ forced: 'wasm', log: null });
+    const config = resolveTrainConfig('smoke', { model: { inputShape: [32, 32] } });
+    const model = buildFcn8(config.model);
+    const optimizer = adamOptimizer(config.learningRate);
+    const { image, label } = roadScene(1, 32, 32);
+    const state = (epoch: number): TrainState =>
+      ({ epoch, step: epoch, batchInEpoch: 0, partial: { lossSum: 0, regSum: 0, batches: 0 } });
+    const realFs = require('node:fs') as { renameSync: typeof fs.renameSync };
+    const original = realFs.renameSync;
+    const kills: [string, (run: string) => Promise<void>, number][] = [
+      // After the first rename: every new file was written, so the save is finished on load.
+      ['between the renames', async (run) => {
+        let calls = 0;
+        realFs.renameSync = (...args) => {
+          if (calls++ === 1) throw new Error('killed');
+          original(...args);
+        };
+        await saveCheckpoint(run, model, optimizer, state(2)).catch(() => {});
+        realFs.renameSync = original;
+      }, 2],
+      // While the files were written (no state.json.tmp yet): the last checkpoint stays.
+      ['while writing', async (run) => {
+        fs.writeFileSync(path.join(run, `${RUN_FILES.weights}.tmp`), 'half a file');
+      }, 1],
+    ];
+    for (const [when, kill, epoch] of kills) {
+      const run = path.join(dir, `killed ${when}`);
+      await trainStep(model, optimizer, { ids: ['a'], height: 32, width: 32, images: image, labels: label }, config, 0);
+      await saveCheckpoint(run, model, optimizer, state(1));
+      await kill(run);
+      assert.ok(listTmp(run).length > 0, `the save killed ${when} left .tmp files`);
+      const probe = adamOptimizer(1e-3);
+      assert.equal((await loadTrainState(run, probe)).epoch, epoch, when);
+      (await loadRunModel(run)).dispose();
+      probe.dispose();
+      assert.deepEqual(listTmp(run), []);
+    }
+    model.dispose();
+    optimizer.dispose();
+  });
+
   describe('damaged run files', () => {
     let good: string;
     before(() => {
