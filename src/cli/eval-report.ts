@@ -1,9 +1,7 @@
 import * as path from 'node:path';
-import { BatchLoader, openDataset, splitTrainVal } from '../data';
-import type { SampleRef, SegDataset } from '../data/types';
+import { BatchLoader, openDataset, trainValSamples } from '../data';
 import { evaluateSamples } from '../eval/evaluate';
 import { findWorstSamples, type WorstBy } from '../eval/worst';
-import type { TrainConfig } from '../train/config';
 import { loadRun } from '../train/load-run';
 import { FcnError } from '../util/errors';
 import { errorGrid } from '../viz/error-grid';
@@ -27,15 +25,6 @@ export interface RunReport {
   meanIoU: number;
 }
 
-/** The split `fcn eval` scores by default: the dataset's val split, else the run's held-out part of train. */
-async function evaluationSamples(ds: SegDataset, config: TrainConfig): Promise<{ samples: SampleRef[]; split: string }> {
-  if (ds.splits.includes('val')) return { samples: await ds.samples('val'), split: 'val' };
-  return {
-    samples: splitTrainVal(await ds.samples('train'), config.valFraction, config.seed).val,
-    split: `holdout (${Math.round(config.valFraction * 100)}% of train, seed ${config.seed})`,
-  };
-}
-
 /**
  * `fcn eval --report <dir>`: scores a run folder's model on its evaluation
  * split and writes the error-analysis page into `outDir` (index.html with
@@ -46,8 +35,8 @@ async function evaluationSamples(ds: SegDataset, config: TrainConfig): Promise<{
 export async function writeRunReport(runDir: string, dataDir: string | null | undefined, outDir: string, opts: RunReportOptions = {}): Promise<RunReport> {
   const run = await loadRun(runDir);
   try {
-    const ds = await openDataset(run.dataset.name, dataDir ?? run.dataset.dir);
-    const { samples, split } = await evaluationSamples(ds, run.config);
+    const ds = await openDataset(run.dataset.name, dataDir ?? run.dataset.dir, run.dataset.options);
+    const { val: samples, valName: split } = await trainValSamples(ds, run.config);
     const labelled = samples.filter((s) => s.labelPath);
     if (!labelled.length) throw new FcnError(`split ${split} of ${ds.dir} has no labelled images to report on`);
     const classNames = ds.classes.map((c) => c.name);

@@ -2,7 +2,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { selectBackend } from '../backend';
-import { DATASET_NAMES, findDataDir, loadRgbImage, openDataset, splitTrainVal } from '../data';
+import { DATASET_NAMES, findDataDir, loadRgbImage, openDataset, trainValSamples } from '../data';
 import type { DatasetName } from '../data/types';
 import { evaluateSamples } from '../eval/evaluate';
 import { formatMetricsTable } from '../eval/format';
@@ -174,13 +174,9 @@ async function evalCommand(flags: { run: string; data?: string; split?: string; 
     if (!ds.splits.includes(flags.split as never)) throw new FcnError(`split "${flags.split}" is not in ${ds.dir}; it has ${ds.splits.join(', ')}`);
     samples = await ds.samples(flags.split as 'train' | 'val' | 'test');
     splitName = flags.split;
-  } else if (ds.splits.includes('val')) {
-    samples = await ds.samples('val');
-    splitName = 'val';
   } else {
-    // The same held-out images training validated on (same seed, same fraction).
-    samples = splitTrainVal(await ds.samples('train'), run.config.valFraction, run.config.seed).val;
-    splitName = `holdout (${Math.round(run.config.valFraction * 100)}% of train, seed ${run.config.seed})`;
+    // The images training validated on.
+    ({ val: samples, valName: splitName } = await trainValSamples(ds, run.config));
   }
   const labelled = samples.filter((s) => s.labelPath);
   if (!labelled.length) throw new FcnError(`split ${splitName} of ${ds.dir} has no labelled images to score`);

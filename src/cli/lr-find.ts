@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { selectBackend } from '../backend';
-import { BatchLoader, DATASET_NAMES, splitTrainVal } from '../data';
+import { BatchLoader, DATASET_NAMES, trainValSamples } from '../data';
 import type { DatasetName } from '../data/types';
 import { buildFcn8 } from '../model/fcn8';
 import { defaultPresetFor, isPresetName, resolveTrainConfig, type TrainConfig } from '../train/config';
@@ -40,7 +40,7 @@ async function lrFindCommand(flags: LrFindFlags): Promise<void> {
   checkMemoryPlan(planMemory(config, backend));
   const model = run ? run.model : buildFcn8(config.model);
   if (!run) await loadPretrainedIfPresent(model, config.model, flags.scratch ? null : flags.weights, log);
-  const train = ds.splits.includes('val') ? await ds.samples('train') : splitTrainVal(await ds.samples('train'), config.valFraction, config.seed).train;
+  const { train } = await trainValSamples(ds, config);
   const loader = new BatchLoader(ds, train, {
     inputShape: config.model.inputShape, batchSize: config.batchSize, shuffle: true, seed: config.seed, augment: false, progress: flags.progress,
   });

@@ -4,7 +4,7 @@ export { openDataset, type OpenDatasetOptions } from './open';
 export { DATASETS, DATASET_NAMES, findDataDir, isDatasetName, type DatasetInfo } from './registry';
 export type { DatasetLoader, DecodedLabel, SplitScan, UnknownLabelValues } from './dataset';
 export { resolveRoadDataset, BUILTIN_ROAD_COUNT, BUILTIN_ROAD_SEED } from './default-dataset';
-export { splitTrainVal } from './split';
+export { splitTrainVal, trainValSamples, type TrainValSamples } from './split';
 export { loadRgbImage, loadGray8, loadGray16, readPngInfo } from './png';
 export { type AugmentOptions, DEFAULT_AUGMENT, NO_AUGMENT, resizeLabelNearest } from './transforms';
 export { BatchLoader, type BatchLoaderOptions, CACHE_LIMIT_BYTES } from './batch-loader';

@@ -1,6 +1,6 @@
 import { ConfigError } from '../util/errors';
 import { createRng, shuffled } from './rng';
-import type { SampleRef } from './types';
+import type { SampleRef, SegDataset } from './types';
 
 /**
  * Splits off a validation set deterministically: the samples are sorted by
@@ -23,4 +23,25 @@ export function splitTrainVal(
     train: sorted.filter((s) => !valIds.has(s.id)),
     val: sorted.filter((s) => valIds.has(s.id)),
   };
+}
+
+/** The training and validation samples of a dataset, and the validation's name for reports. */
+export interface TrainValSamples {
+  train: SampleRef[];
+  val: SampleRef[];
+  /** 'val', or e.g. 'holdout (25% of train, seed 0)'. */
+  valName: string;
+}
+
+/**
+ * The one policy for validation: a dataset's own `val` split when it has
+ * one, else valFraction of its train split held out by seed (the same
+ * images for training, evaluation and the notebooks).
+ */
+export async function trainValSamples(
+  ds: Pick<SegDataset, 'splits' | 'samples'>, opts: { valFraction: number; seed: number },
+): Promise<TrainValSamples> {
+  if (ds.splits.includes('val')) return { train: await ds.samples('train'), val: await ds.samples('val'), valName: 'val' };
+  const { train, val } = splitTrainVal(await ds.samples('train'), opts.valFraction, opts.seed);
+  return { train, val, valName: `holdout (${Math.round(opts.valFraction * 100)}% of train, seed ${opts.seed})` };
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { selectBackend, type SelectedBackend } from '../backend';
-import { BatchLoader, openDataset, resolveRoadDataset, splitTrainVal, type OpenDatasetOptions } from '../data';
+import { BatchLoader, openDataset, resolveRoadDataset, trainValSamples, type OpenDatasetOptions } from '../data';
 import type { DatasetName, SegDataset } from '../data/types';
 import { evaluateBatches, type EvalResult } from '../eval/evaluate';
 import { buildFcn8 } from '../model/fcn8';
@@ -106,10 +106,7 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
   const spaceWarning = checkCheckpointSpace(runDir, checkpointBytes(plan.params));
   if (spaceWarning) log(`warning: ${spaceWarning}`);
 
-  // A dataset with its own validation split (Cityscapes) uses it; others hold out valFraction of train.
-  const { train, val } = ds.splits.includes('val')
-    ? { train: await ds.samples('train'), val: await ds.samples('val') }
-    : splitTrainVal(await ds.samples('train'), config.valFraction, config.seed);
+  const { train, val } = await trainValSamples(ds, config);
   log(`data: ${ds.name} at ${ds.dir}: ${train.length} training, ${val.length} validation images, ${ds.classes.length} classes`);
   if (config.classWeights === 'median-frequency') {
     config = await resolveClassWeights(config, ds, train, { progress: opts.progress });
