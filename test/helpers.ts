@@ -4,14 +4,16 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { registerTrainingGradients } from '../src/backend';
 import { registerWasmTrainingKernels } from '../src/backend/wasm-kernels';
 
-/** Activates a tfjs backend for the tests that follow (wasm gets our training kernels). */
+/** Activates a tfjs backend for the tests that follow (wasm gets our training kernels), as selectBackend does. */
 export async function useBackend(name: 'wasm' | 'cpu'): Promise<void> {
   if (tf.getBackend() !== name) {
     await tf.setBackend(name);
     await tf.ready();
   }
+  registerTrainingGradients();
   if (name === 'wasm') await registerWasmTrainingKernels();
 }
 

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { BackendError } from '../util/errors';
+import { registerDilatedConvGradient } from './dilated-conv-grad';
+import { registerReluGradient } from './relu-grad';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 import { initWebgpuBackend, probeWebgpu } from './webgpu';
 
@@ -99,10 +101,20 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<SelectedB
       line: `backend: ${choice} (${result.detail})${forced ? ' forced by FCN_BACKEND' : ''}${why}`,
     };
     log?.(selected.line);
+    registerTrainingGradients();
     if (!opts.probe) current = selected;
     return selected;
   }
   throw new BackendError(`no tfjs backend could be loaded: ${skipped.map((s) => `${s.choice}: ${s.reason}`).join('; ')}`);
+}
+
+/**
+ * Gradients tfjs lacks or computes slowly, registered once for every
+ * backend: the dilated convolution of the lite fc6, and ReLU without a copy.
+ */
+export function registerTrainingGradients(): void {
+  registerDilatedConvGradient();
+  registerReluGradient();
 }
 
 /** A require() that reports "not installed" apart from "installed but broken". */

@@ -2,8 +2,6 @@ import * as tf from '@tensorflow/tfjs';
 import {
   Fcn8Config, VGG16_BLOCKS, resolveFc6, resolveFcn8Config, scaledWidth,
 } from './config';
-import { registerDilatedConvGradient } from '../backend/dilated-conv-grad';
-import { registerReluGradient } from '../backend/relu-grad';
 import { StepDropout } from './step-dropout';
 import { bilinearUpsampleKernel } from './surgery';
 
@@ -20,8 +18,6 @@ import { bilinearUpsampleKernel } from './surgery';
  */
 export function buildFcn8(partial: Partial<Fcn8Config> = {}): tf.LayersModel {
   const config = resolveFcn8Config(partial);
-  registerDilatedConvGradient();  // the lite fc6 is dilated
-  registerReluGradient();
   const { numClasses, widthMultiplier: wm, seed } = config;
   const fc6 = resolveFc6(config.fc6);
   const reg = config.l2 > 0 ? () => tf.regularizers.l2({ l2: config.l2 }) : () => undefined;
