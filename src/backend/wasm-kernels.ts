@@ -20,6 +20,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 
 import { BackendError } from '../util/errors';
 import { registerFusedKernelsWasm } from './fused-kernels';
+import { checkWasmInternals } from './wasm-internals';
 import { compileSimdKernels, simdKernels, type SimdKernels } from './simd-module';
 
 type Info = tf.TensorInfo;
@@ -494,6 +495,7 @@ let registered: Promise<void> | null = null;
  */
 export function registerWasmTrainingKernels(): Promise<void> {
   registered ??= (async () => {
+    if (tf.getBackend() === 'wasm') checkWasmInternals(tf.backend() as BackendWasm);
     const kernels = new Map<string, tf.KernelFunc>();
     for (const name of CAPTURED) {
       const k = tf.getKernel(name, 'wasm');
