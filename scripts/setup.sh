@@ -4,8 +4,8 @@
 # Vulkan driver Dawn accepts (WebGPU tests on a software GPU).
 # Debian/Ubuntu as root: installs with apt. Elsewhere: prints the exact command
 # and carries on; the callers decide whether a missing piece is fatal.
-#   scripts/setup.sh          what `npm start` needs (Jupyter)
-#   scripts/setup.sh --test   also what `npm test` needs (Chromium, Mesa)
+#   scripts/setup.sh          what `npm start` needs (Jupyter, Chromium for the loss PNG)
+#   scripts/setup.sh --test   also what `npm test` needs (Mesa)
 set -u
 want_test=0
 [ "${1:-}" = "--test" ] && want_test=1
@@ -41,9 +41,13 @@ if ! python3 -c 'import notebook, nbconvert' >/dev/null 2>&1 && ! /usr/bin/pytho
     || echo "setup: Jupyter not found; install it with: python3 -m pip install --user notebook nbconvert" >&2
 fi
 
+# Chromium draws the loss chart PNG (figure 4 of the report) in `npm start`, and runs the browser tests.
+command -v chromium >/dev/null 2>&1 || apt_install chromium \
+  || echo "setup: Chromium not found; the loss PNGs are not drawn and the browser tests are skipped" >&2
+
 if [ $want_test = 1 ]; then
-  command -v chromium >/dev/null 2>&1 || apt_install chromium \
-    || echo "setup: Chromium not found; browser tests and figure PNGs will be skipped" >&2
   [ -x "$root/scripts/setup-mesa.sh" ] && "$root/scripts/setup-mesa.sh"
+  # h5py checks the Keras HDF5 export's layout (test/infer/keras-h5.test.ts); the test skips without it.
+  apt_install python3-h5py || echo "setup: python3-h5py not installed; the Keras HDF5 layout check is skipped" >&2
 fi
 exit 0

@@ -7,7 +7,10 @@ import type { DatasetName } from '../data/types';
 import { evaluateSamples } from '../eval/evaluate';
 import { formatMetricsTable } from '../eval/format';
 import { exportForInference } from '../infer/export';
+import { KERAS_H5_FILE, exportKerasH5 } from '../infer/keras-h5';
+import { loadPredictor } from '../infer/load-predictor';
 import { predict } from '../infer/predict';
+import { WEIGHT_QUANTIZATIONS, type WeightQuantization } from '../infer/quantize';
 import { parseInputShape, type Fc6Variant } from '../model/config';
 import { RUN_FILES } from '../train/checkpoint';
 import { writeJson } from '../util/storage';
@@ -25,6 +28,9 @@ import { overlay } from '../viz/overlay';
 import { encodePng } from '../viz/png';
 import { registerDataCommands } from './data';
 import { registerDoctorCommand } from './doctor';
+import { registerImportCommand } from './import';
+import { quantizeFlag } from './quantize-flag';
+import { registerServeCommand } from './serve';
 import { writeRunReport } from './eval-report';
 import { registerLrFindCommand } from './lr-find';
 import { registerStartCommand } from './start';
@@ -47,6 +53,10 @@ const datasetName = (v: string): DatasetName => {
   return v as DatasetName;
 };
 
+const exportFormat = (v: string): 'tfjs' | 'keras-h5' => {
+  if (v !== 'tfjs' && v !== 'keras-h5') throw new InvalidArgumentError(`--format ${v} is not tfjs or keras-h5`);
+  return v;
+};
 
 interface TrainFlags {
   dataset?: DatasetName; data?: string; preset?: string; epochs?: number; batchSize?: number; lr?: number;
@@ -207,23 +217,24 @@ async function evalCommand(flags: { run: string; data?: string; split?: string; 
 
 async function predictCommand(images: string[], flags: { run: string; out: string; native?: boolean }): Promise<void> {
   await selectBackend();
-  const run = await loadRun(flags.run);
-  const palette = paletteFor(run.dataset.classes);
+  const predictor = await loadPredictor(flags.run);
+  const palette = paletteFor(predictor.classes);
   fs.mkdirSync(flags.out, { recursive: true });
   for (const file of images) {
     if (!fs.existsSync(file)) throw new FcnError(`image ${file} does not exist`);
     const image = await loadRgbImage(file);
-    const pred = await predict(run.model, image, { inputShape: flags.native ? null : run.config.model.inputShape });
+    const pred = await predict(predictor.model, image, { inputShape: flags.native ? null : predictor.inputShape });
     const base = path.basename(file, path.extname(file));
     const painted = overlay(image, pred.labels, palette);
     fs.writeFileSync(path.join(flags.out, `${base}_overlay.png`), await encodePng(painted));
     const ids = { data: pred.labels.data, height: pred.height, width: pred.width };
     const sharp = (await import('sharp')).default;
-    await sharp(ids.data, { raw: { width: ids.width, height: ids.height, channels: 1 } }).png()
+    // b-w keeps one channel: without it sharp writes the ids as a 3-channel sRGB PNG.
+    await sharp(ids.data, { raw: { width: ids.width, height: ids.height, channels: 1 } }).toColourspace('b-w').png()
       .toFile(path.join(flags.out, `${base}_labels.png`));
     console.log(`${file} -> ${path.join(flags.out, base)}_{overlay,labels}.png`);
   }
-  run.model.dispose();
+  predictor.model.dispose();
 }
 
 /** Builds the `fcn` program; every subcommand calls the functions a notebook calls. */
@@ -266,18 +277,29 @@ export function buildProgram(): Command {
   program.command('predict')
     .description('segment images of any size; writes <name>_overlay.png and <name>_labels.png')
     .argument('<images...>', 'PNG or JPEG files')
-    .requiredOption('--run <dir>', 'run folder')
+    .requiredOption('--run <dir>', 'run folder, or a folder `fcn export` wrote (quantized or not)')
     .option('--out <dir>', 'output folder', 'predictions')
     .option('--native', 'run at the image\'s own size instead of the training size')
     .action(predictCommand);
   program.command('export')
-    .description('write an inference copy of a run (stock tfjs layers + fcn-model.json) for a browser or Node app')
+    .description('write a copy of a run: tfjs (stock layers + fcn-model.json, for a browser or Node app) or Keras HDF5')
     .requiredOption('--run <dir>', 'run folder')
     .requiredOption('--out <dir>', 'output folder')
-    .action(async (flags: { run: string; out: string }) => {
+    .option('--format <f>', `tfjs | keras-h5 (Keras's save_weights file, ${KERAS_H5_FILE})`, exportFormat, 'tfjs')
+    .option('--quantize <q>', `tfjs weights as ${WEIGHT_QUANTIZATIONS.join(' | ')} (dequantized when loaded)`,
+      quantizeFlag)
+    .action(async (flags: { run: string; out: string; format: 'tfjs' | 'keras-h5'; quantize?: WeightQuantization }) => {
       await selectBackend();
-      for (const f of await exportForInference(flags.run, flags.out)) console.log(`wrote ${f}`);
+      if (flags.format === 'keras-h5') {
+        if (flags.quantize) throw new FcnError('--quantize applies to --format tfjs only; drop it for keras-h5');
+        console.log(`wrote ${await exportKerasH5(flags.run, flags.out)}`);
+        return;
+      }
+      const files = await exportForInference(flags.run, flags.out, { quantize: flags.quantize });
+      for (const f of files) console.log(`wrote ${f}`);
     });
+  registerImportCommand(program);
+  registerServeCommand(program);
   registerDataCommands(program);
   registerWeightsCommands(program);
   registerDoctorCommand(program);

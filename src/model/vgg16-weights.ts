@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { RunError } from '../util/errors';
+import { readH5, stringList } from '../util/h5-file';
 import { VGG16_BLOCKS } from './config';
 
 /** A weight as stored in the file: row-major values and their shape. */
@@ -30,12 +31,7 @@ const TOP_LAYERS = ['fc1', 'fc2', 'predictions'];
 /** Keras's VGG16 classifies 224x224 inputs, so fc1 sees a 7x7 pool5. */
 export const VGG16_POOL5_SIZE = 7;
 
-/** HDF5's format signature; it sits at byte 0 or, after a user block, at 512, 1024, 2048, ... */
-const HDF5_SIGNATURE = Buffer.from([0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a]);
-
 const FIX = 'fetch it again with `fcn weights download`, or put a Keras VGG16 .h5 file in place with `fcn weights import <file>`';
-
-let memfsCounter = 0;
 
 /**
  * Reads Keras's `vgg16_weights_tf_dim_ordering_tf_kernels.h5` (or its
@@ -51,17 +47,7 @@ export async function readVgg16H5(file: string): Promise<Vgg16Weights> {
   } catch (err) {
     throw new RunError(`cannot read VGG16 weights ${file}: ${(err as Error).message}; ${FIX}`);
   }
-  checkHdf5Signature(file, bytes);
-
-  const h5wasm = await import('h5wasm');
-  await h5wasm.ready;
-  const fs = h5wasm.FS;
-  if (!fs) throw new RunError('h5wasm has no file system; reinstall it with `npm ci`');
-  // h5wasm reads from its in-memory file system; a unique name keeps concurrent reads apart.
-  const memName = `/fcn-vgg16-${process.pid}-${memfsCounter++}.h5`;
-  fs.writeFile(memName, bytes);
-  const h5 = new h5wasm.File(memName, 'r');
-  try {
+  return readH5(file, bytes, FIX, (h5, h5wasm) => {
     const layers = new Map<string, Vgg16LayerWeights>();
     for (const layer of stringList(h5.get_attribute('layer_names', true))) {
       const group = h5.get(layer);
@@ -87,25 +73,7 @@ export async function readVgg16H5(file: string): Promise<Vgg16Weights> {
     const weights = { file, layers, hasTop: layers.has('fc1') };
     checkVgg16Structure(weights);
     return weights;
-  } finally {
-    h5.close();
-    fs.unlink(memName);
-  }
-}
-
-function checkHdf5Signature(file: string, bytes: Buffer): void {
-  for (let at = 0; at + HDF5_SIGNATURE.length <= bytes.length; at = at === 0 ? 512 : at * 2) {
-    if (bytes.subarray(at, at + HDF5_SIGNATURE.length).equals(HDF5_SIGNATURE)) return;
-  }
-  const head = bytes.subarray(0, 256).toString('latin1').trimStart();
-  const what = head.startsWith('<') ? 'an HTML page (a failed download?)' : `${bytes.length} bytes without the HDF5 signature`;
-  throw new RunError(`${file} is not an HDF5 file: it is ${what}; ${FIX}`);
-}
-
-/** Attribute values arrive as a string or a list of strings, depending on how the file stored them. */
-function stringList(value: unknown): string[] {
-  const list = Array.isArray(value) ? value : [value];
-  return list.map((v) => String(v));
+  });
 }
 
 /** Picks kernel and bias out of a layer's two weight names, whichever naming style the file uses. */

@@ -30,12 +30,12 @@ export const CHROMIUM_MISSING_NOTE =
 
 type PlaywrightBrowser = import('playwright-core').Browser;
 
-/** Launches the system Chromium headless through playwright-core; the caller closes it. */
-export async function launchChromium(): Promise<PlaywrightBrowser> {
+/** Launches the system Chromium headless through playwright-core, with `extraArgs` after ours; the caller closes it. */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<PlaywrightBrowser> {
   const executablePath = findChromium();
   if (!executablePath) throw new ChromiumMissingError(CHROMIUM_MISSING_NOTE);
   const { chromium } = await import('playwright-core');
-  return chromium.launch({ executablePath, args: [...CHROMIUM_ARGS], headless: true });
+  return chromium.launch({ executablePath, args: [...CHROMIUM_ARGS, ...extraArgs], headless: true });
 }
 
 export interface ChartPngOptions {

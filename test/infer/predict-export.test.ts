@@ -4,29 +4,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exportForInference } from '../../src/infer/export';
 import { predict } from '../../src/infer/predict';
-import { buildFcn8 } from '../../src/model/fcn8';
-import { RUN_FILES, saveCheckpoint, writeJson } from '../../src/train/checkpoint';
-import { resolveTrainConfig } from '../../src/train/config';
 import { loadRun } from '../../src/train/load-run';
 import { rmDir, tmpDir, useBackend } from '../helpers';
-
-/** A run folder with a randomly initialised small model (score layers made non-zero). */
-async function fakeRun(dir: string, dropout: number) {
-  const config = resolveTrainConfig('smoke', { model: { dropout, inputShape: [64, 96] } });
-  const model = buildFcn8(config.model);
-  for (const name of ['score_fr', 'score_pool4', 'score_pool3']) {
-    const layer = model.getLayer(name);
-    const w = layer.getWeights().map((t, i) => tf.randomNormal(t.shape, 0, 0.5, 'float32', 7 + i));
-    layer.setWeights(w);
-    tf.dispose(w);
-  }
-  const optimizer = tf.train.adam(1e-3);
-  await saveCheckpoint(dir, model, optimizer, { epoch: 1, step: 1, batchInEpoch: 0, partial: { lossSum: 0, regSum: 0, batches: 0 } });
-  writeJson(path.join(dir, RUN_FILES.config), config);
-  writeJson(path.join(dir, RUN_FILES.dataset), { name: 'kitti-road', dir: '/nowhere', classes: [{ name: 'not road', color: [255, 0, 0] }, { name: 'road', color: [255, 0, 255] }] });
-  model.dispose();
-  optimizer.dispose();
-}
+import { fakeRun } from './fake-run';
 
 function image(h: number, w: number) {
   const data = new Uint8Array(h * w * 3);
