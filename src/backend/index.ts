@@ -176,7 +176,8 @@ export const defaultProbe: BackendProbe = {
         return err ? { ok: false, reason: err } : { ok: true, detail: `tfjs-node-gpu, CUDA libraries: ${CUDA_LIBRARIES.join(', ')}` };
       }
       case 'webgpu': {
-        const probe = await probeWebgpu({ allowSoftware: forced });
+        // Unasked, quietly: Dawn's native warnings would otherwise open every run on a machine without a GPU.
+        const probe = await probeWebgpu({ allowSoftware: forced, quiet: !forced });
         if (!probe.ok) return { ok: false, reason: probe.reason };
         const { adapterLine } = await initWebgpuBackend({ allowSoftware: forced });
         return { ok: true, detail: adapterLine };

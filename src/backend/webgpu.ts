@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { BackendError } from '../util/errors';
 
 /**
@@ -25,6 +27,13 @@ export type WebgpuProbe =
 export interface WebgpuOptions {
   /** Accept a software adapter; default false. */
   allowSoftware?: boolean;
+  /**
+   * Ask Dawn in a child process whose stderr is dropped: Dawn's native code
+   * writes its warnings ("Couldn't load Vulkan", lowered limits) straight to
+   * fd 2, past anything Node could redirect. Backend selection probes quietly;
+   * `fcn doctor` and FCN_BACKEND=webgpu do not, so the warnings stay there.
+   */
+  quiet?: boolean;
 }
 
 /** The command that installs a Vulkan driver Dawn accepts (Debian/Ubuntu). */
@@ -59,6 +68,51 @@ function describe(adapter: GPUAdapter): WebgpuAdapterInfo {
   return { vendor: info.vendor, architecture: info.architecture, description: info.description, isFallback };
 }
 
+/**
+ * The child of a quiet probe: loads Dawn, asks for the adapter and prints
+ * {adapter} (null when none) or {loadError} as JSON. It repeats describe()'s
+ * reading of the fallback flag because it runs outside this module.
+ */
+const QUIET_PROBE_SCRIPT = `
+let m;
+try { m = await import(process.argv[1]); } catch (e) {
+  process.stdout.write(JSON.stringify({ loadError: String(e && e.message || e) })); process.exit(0);
+}
+const a = await m.create([]).requestAdapter(JSON.parse(process.argv[2]));
+const i = a && a.info;
+process.stdout.write(JSON.stringify({ adapter: a && { vendor: i.vendor, architecture: i.architecture,
+  description: i.description, isFallback: Boolean(i.isFallbackAdapter ?? a.isFallbackAdapter) } }));
+process.exit(0);`;
+
+/** requestAdapter's answer, asked in a child process with Dawn's stderr dropped. */
+function requestAdapterQuietly(): Promise<{ ok: true; adapter: WebgpuAdapterInfo } | { ok: false; reason: string }> {
+  let entry: string;
+  try {
+    entry = pathToFileURL(require.resolve('webgpu')).href;
+  } catch (err) {
+    const why = (err as Error).message.split('\n')[0];
+    return Promise.resolve({ ok: false, reason: `the webgpu package (Dawn) is not installed (${why}); run \`npm ci\`` });
+  }
+  return new Promise((resolve) => {
+    const args = ['--input-type=module', '-e', QUIET_PROBE_SCRIPT, entry, JSON.stringify(ADAPTER_OPTIONS)];
+    execFile(process.execPath, args, { timeout: 60_000, encoding: 'utf8' }, (err, stdout) => {
+      let answer: { adapter?: WebgpuAdapterInfo | null; loadError?: string } = {};
+      try { answer = JSON.parse(stdout) as typeof answer; } catch { /* no answer: a crash, reported below */ }
+      const firstLine = (text: string) => text.split('\n')[0];
+      if (answer.loadError) {
+        resolve({ ok: false, reason: dawnLoadFailed(answer.loadError) });
+      } else if (answer.adapter) {
+        resolve({ ok: true, adapter: answer.adapter });
+      } else if (answer.adapter === null) {
+        resolve({ ok: false, reason: noAdapterReason() });
+      } else {
+        resolve({ ok: false, reason: `the WebGPU probe (a child node process) ended without an answer ` +
+          `(${err ? firstLine(err.message) : 'no output'}); run \`npx fcn doctor\` to see Dawn's messages` });
+      }
+    });
+  });
+}
+
 /** One line for logs, e.g. `llvmpipe: Mesa 25.0.7 (LLVM 15.0.6) 0.0.1 [mesa/software, software adapter]`. */
 export function formatAdapterLine(a: WebgpuAdapterInfo): string {
   const kind = [a.vendor, a.architecture].filter(Boolean).join('/') || 'unknown vendor';
@@ -80,13 +134,17 @@ function noAdapterReason(): string {
     `(Mesa before 23 is too old, or libvulkan1 is missing); install Mesa >= 23 with \`${SETUP_MESA_COMMAND}\``;
 }
 
+function dawnLoadFailed(message: string): string {
+  return `the webgpu package (Dawn) failed to load: ${message.split('\n')[0]}; run \`npm ci\``;
+}
+
 async function requestAdapter(): Promise<{ ok: true; dawn: Dawn; adapter: GPUAdapter } | { ok: false; reason: string }> {
   let d: Dawn;
   try {
     d = await loadDawn();
   } catch (err) {
     dawn = null;
-    return { ok: false, reason: `the webgpu package (Dawn) failed to load: ${(err as Error).message.split('\n')[0]}; run \`npm ci\`` };
+    return { ok: false, reason: dawnLoadFailed((err as Error).message) };
   }
   const adapter = await d.gpu.requestAdapter(ADAPTER_OPTIONS);
   return adapter ? { ok: true, dawn: d, adapter } : { ok: false, reason: noAdapterReason() };
@@ -102,9 +160,16 @@ function refuseSoftware(info: WebgpuAdapterInfo): string {
  * backend. A software adapter counts as "not ok" unless `allowSoftware`.
  */
 export async function probeWebgpu(opts: WebgpuOptions = {}): Promise<WebgpuProbe> {
-  const found = await requestAdapter();
-  if (!found.ok) return found;
-  const adapter = describe(found.adapter);
+  let adapter: WebgpuAdapterInfo;
+  if (opts.quiet) {
+    const found = await requestAdapterQuietly();
+    if (!found.ok) return found;
+    adapter = found.adapter;
+  } else {
+    const found = await requestAdapter();
+    if (!found.ok) return found;
+    adapter = describe(found.adapter);
+  }
   if (adapter.isFallback && !opts.allowSoftware) return { ok: false, reason: refuseSoftware(adapter) };
   return { ok: true, adapter };
 }

@@ -6,6 +6,8 @@ import * as path from 'node:path';
 import { DATASETS } from '../data/registry';
 import type { DatasetName } from '../data/types';
 import { defaultEnvironmentProbe, formatDoctorReport, runDoctor } from '../doctor';
+import { probeWebgpu } from '../backend/webgpu';
+import { writtenFigures } from '../notebook/figures';
 import { PROJECT_ROOT, figuresDir } from '../notebook/settings';
 import { isPresetName } from '../train/config';
 import { FcnError } from '../util/errors';
@@ -133,7 +135,10 @@ export async function startNotebooks(opts: StartOptions): Promise<void> {
   if (opts.preset && !isPresetName(opts.preset)) throw new FcnError(`preset "${opts.preset}" is unknown; use paper, cpu or smoke`);
   ensureJupyter(log);
   // The same checks as `fcn doctor`: stop with their fixes rather than fail halfway through a notebook.
-  const doctor = await runDoctor(defaultEnvironmentProbe(PROJECT_ROOT));
+  // Dawn's native warnings belong to `fcn doctor`, not to every start.
+  const doctor = await runDoctor({
+    ...defaultEnvironmentProbe(PROJECT_ROOT), webgpuAdapter: () => probeWebgpu({ allowSoftware: true, quiet: true }),
+  });
   if (!doctor.canStart) {
     console.error(formatDoctorReport(doctor));
     throw new FcnError('the main job cannot run here; fix the FAIL lines above (`npx fcn doctor` repeats these checks)');
@@ -149,12 +154,14 @@ export async function startNotebooks(opts: StartOptions): Promise<void> {
     const fresh = fs.existsSync(metricsFile) && fs.statSync(metricsFile).mtimeMs > before;
     const headline = fresh ? headlineMetrics(metricsFile) : null;
     const rel = (p: string) => path.relative(process.cwd(), p);
+    const written = fresh ? writtenFigures(figures, name) : null;
     results.push([
       `${name}:`,
       `  notebook  ${rel(notebook)} (open with: npm run notebook), HTML ${rel(html)}`,
-      fresh
-        ? `  figures   ${rel(path.join(figures, `${name}_{loss.png,loss.html,grid.png,config.json,metrics.json}`))}`
+      written
+        ? `  figures   ${rel(path.join(figures, name))}_{${written.files.map((f) => f.slice(name.length + 1)).join(',')}} (this run's)`
         : `  figures   none: no ${dataset} data (the notebook says how to get it)`,
+      ...(written?.notes ?? []).map((n) => `  missing   ${n}`),
       ...(headline ? [`  metrics   ${headline}`] : []),
     ].join('\n'));
   }

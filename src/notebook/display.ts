@@ -1,5 +1,5 @@
-import * as fs from 'node:fs';
-import type { PlotlyFigure } from '../viz/curves';
+import sharp from 'sharp';
+import { newPlotScript, plotlyScriptElement, type PlotlyFigure } from '../viz/curves';
 
 /**
  * The part of tslab's Display the notebooks use. Each call on one display
@@ -10,6 +10,7 @@ export interface NotebookDisplay {
   html(s: string): void;
   text(s: string): void;
   png(b: Uint8Array): void;
+  jpeg(b: Uint8Array): void;
 }
 
 /** Makes a new in-place display; tests pass their own. */
@@ -29,27 +30,26 @@ const PLOTLY_LOADED = Symbol.for('fcn-ts.notebook.plotlyLoaded');
 type PlotlyFlag = { [PLOTLY_LOADED]?: boolean };
 
 /**
- * Puts plotly.js into the notebook once per kernel, as an output of its own,
- * so the saved notebook (and its HTML export) renders charts with no network.
- * plotly.js-dist sets window.Plotly; it has no AMD branch that the notebook's
- * require.js could capture.
+ * Puts the minified plotly.js into the notebook as an output of its own, so
+ * the saved notebook (and its HTML export) renders every later chart with no
+ * network. The hyperparameters cell calls it on each run: its output then
+ * always holds the one copy, even when the training cell is re-run.
+ * plotly.js-dist-min sets window.Plotly; it has no AMD branch that the
+ * notebook's require.js could capture.
  */
+export function embedPlotly(makeDisplay: DisplayFactory = tslabDisplay): void {
+  makeDisplay().html(plotlyScriptElement());
+  (globalThis as PlotlyFlag)[PLOTLY_LOADED] = true;
+}
+
+/** embedPlotly unless this kernel has sent plotly.js already. */
 export function loadPlotlyOnce(makeDisplay: DisplayFactory = tslabDisplay): void {
-  const flag = globalThis as PlotlyFlag;
-  if (flag[PLOTLY_LOADED]) return;
-  const source = fs.readFileSync(require.resolve('plotly.js-dist'), 'utf8');
-  makeDisplay().html(`<script type="text/javascript">${source}</script>`);
-  flag[PLOTLY_LOADED] = true;
+  if (!(globalThis as PlotlyFlag)[PLOTLY_LOADED]) embedPlotly(makeDisplay);
 }
 
 /** Forgets that plotly.js was sent (a test's fresh "kernel"). */
 export function resetPlotlyLoaded(): void {
   delete (globalThis as PlotlyFlag)[PLOTLY_LOADED];
-}
-
-/** JSON that is safe inside a <script> element. */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
 }
 
 let figureCount = 0;
@@ -71,17 +71,29 @@ export function showFigure(spec: PlotlyFigure, opts: { height?: number; makeDisp
   const height = opts.height ?? 420;
   const draw = (s: PlotlyFigure) => {
     const id = `fcn-figure-${process.pid}-${++figureCount}`;
-    display.html(
-      `<div id="${id}" class="fcn-figure" style="width:100%;height:${height}px"></div>\n` +
-      `<script type="text/javascript">Plotly.newPlot(${scriptJson(id)}, ${scriptJson(s.data)}, ${scriptJson(s.layout)}, {responsive: true});</script>`);
+    display.html(`<div id="${id}" class="fcn-figure" style="width:100%;height:${height}px"></div>\n${newPlotScript(id, s)}`);
   };
   draw(spec);
   return { update: draw };
 }
 
-/** Shows a PNG inline (it is saved in the notebook as image/png). */
+/** Shows a PNG inline (it is saved in the notebook as image/png): charts, masks, anything with sharp edges. */
 export function showPng(png: Uint8Array, makeDisplay: DisplayFactory = tslabDisplay): void {
   makeDisplay().png(png);
+}
+
+/** Widest image the notebooks show: about the width of a Jupyter output area. */
+export const DISPLAY_WIDTH = 960;
+
+/**
+ * Shows a grid of photos inline as a JPEG at display width (never enlarged):
+ * a 2x2 grid of KITTI frames is about 1 MB as a full-size PNG and a tenth of
+ * that as this JPEG, which keeps the saved notebook small.
+ */
+export async function showPhotos(image: Uint8Array, makeDisplay: DisplayFactory = tslabDisplay): Promise<void> {
+  const jpeg = await sharp(image).resize({ width: DISPLAY_WIDTH, withoutEnlargement: true }).flatten({ background: '#ffffff' })
+    .jpeg({ quality: 85, mozjpeg: true }).toBuffer();
+  makeDisplay().jpeg(jpeg);
 }
 
 /** A line of text that each `set` replaces: the training progress line. */

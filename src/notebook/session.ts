@@ -17,17 +17,24 @@ import type { RoadMetrics } from '../eval/kitti-maxf';
 import { buildFcn8 } from '../model/fcn8';
 import { defaultVgg16WeightsPath } from '../model/weights-file';
 import type { PresetName, TrainConfig } from '../train/config';
+import { resolveClassWeights } from '../train/class-weights';
 import { loadRun } from '../train/load-run';
+import { findLearningRate, lrFindChart } from '../train/lr-find';
+import { loadPretrainedIfPresent } from '../train/pretrained';
 import type { EpochLogs } from '../train/loop';
 import { FcnError } from '../util/errors';
-import { showFigure, showPng, tslabDisplay, type DisplayFactory } from './display';
+import { lossChart } from '../viz/curves';
+import { compareRunsChart } from '../viz/compare-chart';
+import { embedPlotly, showFigure, showPhotos, showStatus, tslabDisplay, type DisplayFactory } from './display';
 import { saveFigures } from './figures';
 import { labelledGrid, predictionGrid, type GridLayout } from './grids';
+import { compareTable, runCurves } from './compare-runs';
+import { listRunFolders, readRunFolder, runProgress, writeRunSettings, type RunFolder } from './run-folder';
 import {
-  PROJECT_ROOT, figuresDir, formatHyperparameters, hyperparameters, notebookRunDir, presetFromEnv,
-  trainConfigOf, type Hyperparameters,
+  PROJECT_ROOT, changesInCell, describeChanges, figuresDir, formatHyperparameters, hyperparameters, notebookRunDir,
+  presetFromEnv, runsRoot, trainConfigOf, type Hyperparameters,
 } from './settings';
-import { trainInNotebook } from './train';
+import { lossPoints, lossTitle, trainInNotebook } from './train';
 
 export interface SessionOptions {
   makeDisplay?: DisplayFactory;
@@ -57,8 +64,10 @@ export class NotebookSession {
   private ds: SegDataset | null = null;
   /** Why the later cells do nothing (a missing dataset), or null. */
   stopped: string | null = null;
-  /** Set when training ran all its epochs (an interrupted run leaves it false until re-run). */
+  /** Set when training ran all its epochs here, or a finished run of these settings was found on disk. */
   finished = false;
+  /** The run on disk the later cells use when training did not finish in this kernel. */
+  private trainedRun: RunFolder | null = null;
   history: EpochLogs[] = [];
   metrics: SessionMetrics | null = null;
   private confusion: ConfusionMatrix | null = null;
@@ -74,23 +83,56 @@ export class NotebookSession {
   ) {}
 
   /**
-   * The hyperparameters cell: picks the backend (and says why), the preset
-   * (FCN_PRESET, else paper on a GPU and cpu otherwise) and applies `changes`.
+   * The hyperparameters cell: embeds plotly.js for the charts below, picks
+   * the backend (and says why) and the preset (FCN_PRESET, else paper on a
+   * GPU and cpu otherwise), applies what `cell` changes from the written-out
+   * preset (see changesInCell), and says which settings differ from the
+   * preset and whether a run folder with these settings exists.
    */
-  static async setUp(dataset: DatasetName, changes: Partial<Hyperparameters> = {}, options: SessionOptions = {}): Promise<NotebookSession> {
+  static async setUp(dataset: DatasetName, cell: Partial<Hyperparameters> = {}, options: SessionOptions = {}): Promise<NotebookSession> {
     const opts = { makeDisplay: options.makeDisplay ?? tslabDisplay, log: options.log ?? ((l: string) => console.log(l)), env: options.env ?? process.env };
+    embedPlotly(opts.makeDisplay);
     const backend = await selectBackend({ log: null });
     opts.log(backend.line);
     const preset = presetFromEnv(backend, opts.env);
-    const hp = hyperparameters(preset, dataset, changes, opts.env);
+    const hp = hyperparameters(preset, dataset, changesInCell(dataset, cell, opts.env), opts.env);
     const config = trainConfigOf(preset, hp, dataset);
     opts.log(formatHyperparameters(preset, hp, config, opts.env));
-    return new NotebookSession(dataset, backend, preset, hp, config, opts);
+    const changed = describeChanges(hyperparameters(preset, dataset, {}, opts.env), hp);
+    opts.log(changed ? `changed from the ${preset} preset: ${changed}` : `settings: the ${preset} preset's, unchanged`);
+    const session = new NotebookSession(dataset, backend, preset, hp, config, opts);
+    // The data decides the run folder (the road notebook may fall back to the built-in set).
+    if (await session.ready('run folder')) session.reportRunFolder();
+    return session;
   }
 
   /** The run folder of these settings: re-running training with them resumes it. */
   get runDir(): string {
-    return notebookRunDir(this.config, this.datasetName, this.ds?.dir ?? this.hp.dataDir, this.opts.env);
+    return notebookRunDir(this.config, this.datasetName, this.ds?.dir ?? this.hp.dataDir, this.hp.pretrained, this.opts.env);
+  }
+
+  private reportRunFolder(): void {
+    const run = readRunFolder(this.runDir);
+    const rel = path.relative(PROJECT_ROOT, this.runDir);
+    this.opts.log(!run
+      ? `run folder: ${rel} (new: nothing trained with these settings yet)`
+      : `run folder: ${rel} exists, ${runProgress(run, this.config.epochs)}; ` +
+        (run.epochsDone >= this.config.epochs ? 'the training cell shows it without retraining' : 'the training cell continues it'));
+  }
+
+  /** The run on disk when it has all its epochs: what a cell uses after a kernel restart. */
+  private finishedOnDisk(): RunFolder | null {
+    const run = readRunFolder(this.runDir);
+    return run && run.epochsDone >= this.config.epochs ? run : null;
+  }
+
+  /** Takes a run from disk (its history for the figures) and says so. */
+  private adopt(run: RunFolder, what: string): void {
+    this.history = run.history.slice(0, this.config.epochs);
+    this.trainedRun = run;
+    this.finished = run.epochsDone >= this.config.epochs;
+    this.opts.log(`${what}: using the run in ${path.relative(PROJECT_ROOT, run.dir)}, ${runProgress(run, this.config.epochs)}` +
+      (this.finished ? '' : '; its last checkpoint is used (re-run the training cell to finish it)'));
   }
 
   /** The dataset, opened on first use; null (and a one-line note) when it is missing. */
@@ -101,11 +143,22 @@ export class NotebookSession {
     return null;
   }
 
-  /** The dataset once training has finished, else null with a note saying what to run. */
+  /**
+   * The dataset once training has finished in this kernel, else when a
+   * checkpoint of these settings is on disk (a kernel restart, an interrupted
+   * run: said once), else null with a note saying what to run.
+   */
   private async trained(what: string): Promise<SegDataset | null> {
     const ds = await this.ready(what);
-    if (ds && !this.finished) this.opts.log(`${what}: run the training cell to the end first`);
-    return ds && this.finished ? ds : null;
+    if (!ds) return null;
+    if (this.finished) return ds;
+    const run = readRunFolder(this.runDir);
+    if (run && run.epochsDone > 0) {
+      if (run.epochsDone !== this.trainedRun?.epochsDone) this.adopt(run, what);
+      return ds;
+    }
+    this.opts.log(`${what}: run the training cell first`);
+    return null;
   }
 
   private async openData(): Promise<SegDataset | null> {
@@ -128,6 +181,12 @@ export class NotebookSession {
     return openDataset(road.name, road.dir);
   }
 
+  /** The samples training learns from: the train split, less the holdout when the set has no val split. */
+  private async trainingSamples(ds: SegDataset): Promise<SampleRef[]> {
+    const train = await ds.samples('train');
+    return ds.splits.includes('val') ? train : splitTrainVal(train, this.config.valFraction, this.config.seed).train;
+  }
+
   /** Held-out samples: the set's own val split, else the part of train that training validates on. */
   private async validationSamples(ds: SegDataset): Promise<{ split: string; samples: SampleRef[] }> {
     if (ds.splits.includes('val')) return { split: 'val', samples: await ds.samples('val') };
@@ -145,7 +204,7 @@ export class NotebookSession {
     const counts = await Promise.all(ds.splits.map(async (s) => `${s} ${(await ds.samples(s)).length}`));
     log(`${ds.name} in ${ds.dir}: ${counts.join(', ')} images; validation = ${split}, ${val.length} images`);
     log(`${ds.classes.length} classes: ${ds.classes.map((c, i) => `${i} ${c.name}`).join(', ')}`);
-    showPng(await labelledGrid(ds, train, layout), this.opts.makeDisplay);
+    await showPhotos(await labelledGrid(ds, train, layout), this.opts.makeDisplay);
   }
 
   /** The model cell: layer summary, parameter count, and whether training starts from VGG16's weights. */
@@ -162,22 +221,70 @@ export class NotebookSession {
     this.opts.log(`parameters: ${model.countParams().toLocaleString('en-US')}`);
     model.dispose();
     const weights = defaultVgg16WeightsPath(path.join(PROJECT_ROOT, 'data', 'weights'));
-    this.opts.log(!weights
-      ? 'weights: no VGG16 file in data/weights/; the encoder trains from scratch (get it with: npx fcn weights download)'
-      : config.widthMultiplier !== 1
-        ? `weights: ${weights} is there, but width ${config.widthMultiplier} cannot take VGG16's weights; training from scratch`
+    this.opts.log(!this.hp.pretrained
+      ? `weights: from scratch (pretrained: false${weights ? `; widthMultiplier: 1, pretrained: true starts from ${weights}` : ''})`
+      : !weights
+        ? 'weights: no VGG16 file in data/weights/; the encoder trains from scratch (get it with: npx fcn weights download)'
         : `weights: the encoder starts from ${weights}`);
+  }
+
+  /**
+   * The learning-rate finder cell: the range test (src/train/lr-find.ts) on
+   * a fresh model of these settings, `steps` batches from 1e-6 to 1; plots
+   * the loss against the rate and suggests a value for the hyperparameters
+   * cell. Nothing is saved; the run folder is not touched.
+   */
+  async findLearningRate(steps = 50): Promise<void> {
+    const ds = await this.ready('lr finder');
+    if (!ds) return;
+    let config: TrainConfig = { ...this.config, model: { ...this.config.model, numClasses: ds.classes.length } };
+    const train = await this.trainingSamples(ds);
+    if (config.classWeights === 'median-frequency') config = await resolveClassWeights(config, ds, train, { progress: false });
+    const model = buildFcn8(config.model);
+    try {
+      const weights = defaultVgg16WeightsPath(path.join(PROJECT_ROOT, 'data', 'weights'));
+      if (this.hp.pretrained) await loadPretrainedIfPresent(model, config.model, weights ?? undefined, this.opts.log);
+      const loader = new BatchLoader(ds, train, {
+        inputShape: config.model.inputShape, batchSize: config.batchSize, shuffle: true, seed: config.seed,
+        augment: false, progress: false,
+      });
+      const status = showStatus('lr finder: starting', this.opts.makeDisplay);
+      const result = await findLearningRate(model, loader, {
+        config, steps, start: 1e-6, end: 1, ignoreIndex: ds.ignoreIndex,
+        onStep: (p) => status.set(
+          `lr finder: step ${p.step + 1}/${steps}, lr ${p.lr.toExponential(1)}, loss ${p.loss.toFixed(4)}`),
+      });
+      status.set(result.stoppedEarly
+        ? `lr finder: stopped early: ${result.stoppedEarly}` : `lr finder: ${result.points.length} steps`);
+      showFigure(lrFindChart(result), { makeDisplay: this.opts.makeDisplay });
+      this.opts.log(result.suggestion === null
+        ? 'lr finder: no suggestion, the loss never fell; check the labels (npx fcn data check) or raise steps'
+        : `lr finder: suggested learningRate ${result.suggestion.toExponential(1)} (steepest descent of the smoothed loss; ` +
+          `in force: ${this.config.learningRate}); set it in the hyperparameters cell and re-run from there`);
+    } finally {
+      model.dispose();
+    }
   }
 
   /** The training cell (see trainInNotebook): live loss chart, progress line, resumable. */
   async train(): Promise<void> {
     const ds = await this.ready('training');
     if (!ds) return;
-    const weights = defaultVgg16WeightsPath(path.join(PROJECT_ROOT, 'data', 'weights'));
+    const done = this.finishedOnDisk();
+    if (done) {
+      // After a kernel restart: the run is complete, so show it rather than load the model to train zero epochs.
+      const chart = lossChart(lossPoints(done.history), { title: lossTitle(ds.name, this.preset) });
+      showFigure(chart, { makeDisplay: this.opts.makeDisplay });
+      this.adopt(done, 'training');
+      this.opts.log('training: not retrained (raise epochs to train on; change another setting for a new run)');
+      return;
+    }
+    const weights = this.hp.pretrained ? defaultVgg16WeightsPath(path.join(PROJECT_ROOT, 'data', 'weights')) : null;
+    writeRunSettings(this.runDir, this.hp);
     const result = await trainInNotebook({
       config: this.config, dataset: { name: ds.name, dir: ds.dir }, runDir: this.runDir,
-      // undefined when there is none: runTraining then logs how to get the file.
-      weights: weights ?? undefined, makeDisplay: this.opts.makeDisplay, log: this.opts.log,
+      // pretrained without a file: undefined, and runTraining logs how to get it.
+      weights: this.hp.pretrained ? weights ?? undefined : null, makeDisplay: this.opts.makeDisplay, log: this.opts.log,
     });
     this.history = result.history;
     this.finished = result.outcome === 'done';
@@ -228,7 +335,8 @@ export class NotebookSession {
         k, by: 'loss', numClasses: ds.classes.length, ignoreIndex: ds.ignoreIndex,
       });
       this.opts.log(`worst ${worst.length} by loss: ${worst.map((w) => `${w.id} (loss ${w.loss.toFixed(3)}, mean IoU ${w.meanIoU === null ? '-' : w.meanIoU.toFixed(3)})`).join(', ')}`);
-      showPng(await errorGrid(worst, ds.classes, { palette: paletteFor(ds.classes), ignoreIndex: ds.ignoreIndex }), this.opts.makeDisplay);
+      const grid = await errorGrid(worst, ds.classes, { palette: paletteFor(ds.classes), ignoreIndex: ds.ignoreIndex });
+      await showPhotos(grid, this.opts.makeDisplay);
     } finally {
       run.model.dispose();
     }
@@ -246,7 +354,28 @@ export class NotebookSession {
     } finally {
       run.model.dispose();
     }
-    showPng(this.testGrid, this.opts.makeDisplay);
+    await showPhotos(this.testGrid, this.opts.makeDisplay);
+  }
+
+  /**
+   * The compare cell: validation loss and mean IoU of every run of this
+   * dataset in the runs folder, the legend naming the settings that differ,
+   * and a table of run, differing settings, best val mIoU, epochs, minutes.
+   */
+  compareRuns(): void {
+    if (this.stopped) {
+      this.opts.log(`compare runs: skipped (${this.stopped})`);
+      return;
+    }
+    const root = runsRoot(this.opts.env);
+    const runs = listRunFolders(root, this.datasetName);
+    if (runs.length === 0) {
+      this.opts.log(`compare runs: no ${this.datasetName} run folder with a checkpoint in ${root} yet`);
+      return;
+    }
+    const title = `Validation, ${runs.length} ${this.datasetName} run${runs.length === 1 ? '' : 's'}`;
+    showFigure(compareRunsChart(runCurves(runs), { title }), { height: 480, makeDisplay: this.opts.makeDisplay });
+    this.opts.log(compareTable(runs));
   }
 
   /** The figures cell: loss chart (HTML + PNG), test grid, config and metrics, into figures/ (or FCN_FIGURES). */
@@ -255,7 +384,7 @@ export class NotebookSession {
     if (!ds) return;
     const { figureName } = DATASETS[this.datasetName];
     const { files, notes } = await saveFigures(figuresDir(this.opts.env), {
-      name: figureName, title: `Loss, ${ds.name} (${this.preset} preset)`, history: this.history, grid: this.testGrid,
+      name: figureName, title: lossTitle(ds.name, this.preset), history: this.history, grid: this.testGrid,
       config: this.config, metrics: this.metrics,
       source: { dataset: ds.name, dir: path.relative(PROJECT_ROOT, ds.dir) || '.', runDir: path.relative(PROJECT_ROOT, this.runDir), backend: this.backend.line },
     });

@@ -29,13 +29,26 @@ export interface Hyperparameters {
   readonly lrSchedule: LrSchedule;
   /** 'paper' (7x7x4096), 'lite' (3x3x1024 dilated) or explicit numbers. */
   readonly fc6: Fc6Variant | Fc6Config;
+  /** Channels of every conv layer relative to VGG16 (1 = VGG16, the only width that takes its weights). */
+  readonly widthMultiplier: number;
+  /** Dropout after fc6 and fc7. */
+  readonly dropout: number;
+  /** L2 factor on conv kernels, 0 = off. */
+  readonly l2: number;
+  /** Seeds the validation split, shuffling, augmentation and initialisation. */
+  readonly seed: number;
   /** Flip / colour jitter / scale-crop of training pairs; null = off. */
   readonly augment: AugmentConfig | null;
   /** Loss weights per class: null, 'median-frequency' (SegNet's) or one number per class. */
   readonly classWeights: ClassWeighting;
+  /** Start the encoder from VGG16's ImageNet weights (data/weights/); needs widthMultiplier 1. */
+  readonly pretrained: boolean;
   /** Dataset folder; default: FCN_DATA, else the first of the dataset's folders under data/ that exists. */
   readonly dataDir: string;
 }
+
+/** The preset the notebooks' hyperparameters cells write out (see settingsSource). */
+export const WRITTEN_PRESET: PresetName = 'cpu';
 
 /** FCN_PRESET when set, else the report's preset on a GPU backend and the CPU one otherwise. */
 export function presetFromEnv(backend: SelectedBackend, env: NodeJS.ProcessEnv = process.env): PresetName {
@@ -56,30 +69,74 @@ export function hyperparameters(
   const p = resolveTrainConfig(preset, {}, dataset);
   const candidates = DATASETS[dataset].dataDirs.map((d) => path.join(PROJECT_ROOT, d));
   const dataDir = env.FCN_DATA?.trim() || (candidates.find((d) => fs.existsSync(d)) ?? candidates[0]);
+  const { inputShape, fc6, widthMultiplier, dropout, l2 } = p.model;
   return {
-    inputShape: p.model.inputShape, batchSize: p.batchSize, epochs: p.epochs, learningRate: p.learningRate, lrSchedule: p.lrSchedule,
-    fc6: p.model.fc6, augment: p.augment, classWeights: p.classWeights, dataDir, ...changes,
+    inputShape, batchSize: p.batchSize, epochs: p.epochs, learningRate: p.learningRate, lrSchedule: p.lrSchedule,
+    fc6, widthMultiplier, dropout, l2, seed: p.seed, augment: p.augment, classWeights: p.classWeights,
+    pretrained: widthMultiplier === 1, dataDir, ...changes,
   };
+}
+
+/** The fields of `hp` whose values differ from `base`'s (compared as JSON). */
+export function differingFields<T extends object>(base: T, hp: Partial<T>): (keyof T)[] {
+  return (Object.keys(hp) as (keyof T)[]).filter((k) => hp[k] !== undefined && JSON.stringify(hp[k]) !== JSON.stringify(base[k]));
+}
+
+/**
+ * What the hyperparameters cell changes: its fields that differ from the
+ * written-out preset's values. Applied to the preset in force, they keep
+ * their meaning when FCN_PRESET or a GPU picks another preset.
+ */
+export function changesInCell(
+  dataset: DatasetName, cell: Partial<Hyperparameters>, env: NodeJS.ProcessEnv = process.env,
+): Partial<Hyperparameters> {
+  const written = hyperparameters(WRITTEN_PRESET, dataset, {}, env);
+  return Object.fromEntries(differingFields(written, cell).map((k) => [k, cell[k]]));
+}
+
+/** "learningRate 0.001 → 0.0005, epochs 16 → 20", or null when nothing differs. */
+export function describeChanges(base: Hyperparameters, hp: Hyperparameters): string | null {
+  const fields = differingFields(base, hp);
+  return fields.length ? fields.map((k) => `${k} ${JSON.stringify(base[k])} → ${JSON.stringify(hp[k])}`).join(', ') : null;
 }
 
 /** Hyperparameters → the validated TrainConfig that runTraining takes. */
 export function trainConfigOf(preset: PresetName, hp: Hyperparameters, dataset: DatasetName): TrainConfig {
+  if (hp.pretrained && hp.widthMultiplier !== 1) {
+    throw new ConfigError(`pretrained: true needs widthMultiplier 1 (VGG16's channels), got ${hp.widthMultiplier}; ` +
+      'set widthMultiplier: 1 or pretrained: false in the hyperparameters cell');
+  }
   return resolveTrainConfig(preset, {
     batchSize: hp.batchSize, epochs: hp.epochs, learningRate: hp.learningRate, lrSchedule: hp.lrSchedule, augment: hp.augment,
-    classWeights: hp.classWeights, model: { inputShape: hp.inputShape, fc6: hp.fc6 },
+    classWeights: hp.classWeights, seed: hp.seed,
+    model: { inputShape: hp.inputShape, fc6: hp.fc6, widthMultiplier: hp.widthMultiplier, dropout: hp.dropout, l2: hp.l2 },
   }, dataset);
+}
+
+/** Where the notebooks' run folders go: FCN_RUNS, else runs/. */
+export function runsRoot(env: NodeJS.ProcessEnv = process.env): string {
+  return env.FCN_RUNS?.trim() || path.join(PROJECT_ROOT, 'runs');
+}
+
+/** The prefix of a dataset's notebook run folders, e.g. notebook-kitti-road-. */
+export function runFolderPrefix(dataset: DatasetName): string {
+  return `notebook-${dataset}-`;
 }
 
 /**
  * The run folder for a config on a dataset: the same settings give the same
  * folder (so re-running the training cell resumes), changed settings a new
  * one. The epoch count is left out of the key: raising it trains on.
+ * `pretrained` joins the key only when true, so from-scratch runs keep the
+ * folders they had before it was a setting.
  */
-export function notebookRunDir(config: TrainConfig, dataset: DatasetName, dataDir: string, env: NodeJS.ProcessEnv = process.env): string {
+export function notebookRunDir(
+  config: TrainConfig, dataset: DatasetName, dataDir: string, pretrained: boolean, env: NodeJS.ProcessEnv = process.env,
+): string {
   const { epochs: _epochs, ...rest } = config;
-  const key = createHash('sha256').update(JSON.stringify({ rest, dataDir: path.resolve(dataDir) })).digest('hex').slice(0, 8);
-  const runs = env.FCN_RUNS?.trim() || path.join(PROJECT_ROOT, 'runs');
-  return path.join(runs, `notebook-${dataset}-${config.preset}-${key}`);
+  const key = createHash('sha256')
+    .update(JSON.stringify({ rest, dataDir: path.resolve(dataDir), ...(pretrained ? { pretrained } : {}) })).digest('hex').slice(0, 8);
+  return path.join(runsRoot(env), `${runFolderPrefix(dataset)}${config.preset}-${key}`);
 }
 
 /** Where the figures go: FCN_FIGURES, else figures/. */
@@ -104,8 +161,12 @@ export function formatHyperparameters(
     ['learning rate', `${hp.learningRate} (${hp.lrSchedule})`],
     ['fc6', fc6],
     ['width multiplier', String(config.model.widthMultiplier)],
+    ['dropout', String(config.model.dropout)],
+    ['L2', String(config.model.l2)],
+    ['seed', String(config.seed)],
     ['augmentation', aug],
     ['class weights', hp.classWeights === null ? 'none' : Array.isArray(hp.classWeights) ? hp.classWeights.join(', ') : String(hp.classWeights)],
+    ['pretrained', hp.pretrained ? 'VGG16 encoder weights' : 'no (from scratch)'],
     ['dataset folder', hp.dataDir],
   ];
   const w = Math.max(...rows.map((r) => r[0].length));

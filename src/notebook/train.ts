@@ -30,6 +30,11 @@ export function lossPoints(history: readonly EpochLogs[]): EpochLosses[] {
   return history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, valLoss: h.valLoss, ...(h.regLoss > 0 ? { regLoss: h.regLoss } : {}) }));
 }
 
+/** The loss chart's title, live and in figures/. */
+export function lossTitle(dataset: string, preset: string): string {
+  return `Loss, ${dataset} (${preset} preset)`;
+}
+
 function formatSeconds(s: number): string {
   const m = Math.floor(s / 60);
   return m ? `${m} min ${Math.round(s - 60 * m)} s` : `${Math.round(s)} s`;
@@ -68,7 +73,7 @@ export async function trainInNotebook(opts: NotebookTrainingOptions): Promise<Ru
 
   const historyFile = path.join(opts.runDir, RUN_FILES.history);
   const history: EpochLogs[] = fs.existsSync(historyFile) ? readJson<EpochLogs[]>(historyFile) : [];
-  const title = `Loss, ${opts.dataset.name} (${opts.config.preset} preset)`;
+  const title = lossTitle(opts.dataset.name, opts.config.preset);
   const chart = showFigure(lossChart(lossPoints(history), { title }), { makeDisplay });
   const { epochs } = opts.config;
   const started = Date.now();

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert';
-import { resetPlotlyLoaded, showFigure, showPng, showStatus } from '../../src/notebook';
+import sharp from 'sharp';
+import { DISPLAY_WIDTH, embedPlotly, resetPlotlyLoaded, showFigure, showPhotos, showPng, showStatus } from '../../src/notebook';
 import { lossChart } from '../../src/viz/curves';
 import { recordingDisplays } from './fake-display';
 
@@ -40,5 +41,33 @@ describe('notebook display helpers', () => {
     assert.equal(displays.length, 2);
     assert.equal(displays[0].shown[0].kind, 'png');
     assert.deepEqual(displays[1].shown.map((s) => s.value), ['starting', 'epoch 1/2']);
+  });
+
+  it('embedPlotly sends the minified plotly.js on every call (the hyperparameters cell), and later charts reuse it', () => {
+    const { makeDisplay, displays } = recordingDisplays();
+    embedPlotly(makeDisplay);
+    showFigure(lossChart([]), { makeDisplay });
+    assert.equal(displays.length, 2);
+    const library = String(displays[0].shown[0].value);
+    assert.match(library, /window\.Plotly = Plotly/);
+    // plotly.js-dist-min 3.7.0 is 4.9 MB; the unminified bundle, 11 MB, would break the 6 MB notebook budget.
+    assert.ok(library.length < 5_000_000, `plotly.js is ${library.length} characters`);
+    assert.doesNotMatch(String(displays[1].shown[0].value), /window\.Plotly = Plotly/);
+    embedPlotly(makeDisplay);
+    assert.equal(displays.length, 3, 're-running the cell sends it again, into that cell\'s new output');
+  });
+
+  it('showPhotos shows a JPEG at display width, never enlarged', async () => {
+    const { makeDisplay, displays } = recordingDisplays();
+    const image = (width: number) => sharp({ create: { width, height: 200, channels: 3, background: { r: 40, g: 160, b: 60 } } }).png().toBuffer();
+    await showPhotos(await image(1204), makeDisplay);
+    await showPhotos(await image(300), makeDisplay);
+    const sizes = await Promise.all(displays.map(async (d) => {
+      assert.equal(d.shown[0].kind, 'jpeg');
+      const meta = await sharp(Buffer.from(d.shown[0].value as Uint8Array)).metadata();
+      assert.equal(meta.format, 'jpeg');
+      return meta.width;
+    }));
+    assert.deepEqual(sizes, [DISPLAY_WIDTH, 300]);
   });
 });

@@ -2,7 +2,7 @@ import type { DisplayFactory } from '../../src/notebook';
 
 /** One in-place display as a test sees it: every value it was given, in order. */
 export interface RecordedDisplay {
-  shown: { kind: 'html' | 'text' | 'png'; value: string | Uint8Array }[];
+  shown: { kind: 'html' | 'text' | 'png' | 'jpeg'; value: string | Uint8Array }[];
 }
 
 /** A DisplayFactory that records instead of talking to a kernel. */
@@ -15,6 +15,7 @@ export function recordingDisplays(): { makeDisplay: DisplayFactory; displays: Re
       html: (s) => d.shown.push({ kind: 'html', value: s }),
       text: (s) => d.shown.push({ kind: 'text', value: s }),
       png: (b) => d.shown.push({ kind: 'png', value: b }),
+      jpeg: (b) => d.shown.push({ kind: 'jpeg', value: b }),
     };
   };
   return { makeDisplay, displays };

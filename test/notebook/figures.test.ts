@@ -13,12 +13,19 @@ describe('figures/ after a smoke run', function () {
     for (const name of ['kitti_road', 'kitti_semantic', 'cityscapes', 'camvid']) {
       const file = (suffix: string) => path.join(run().figures, `${name}_${suffix}`);
       assert.match(fs.readFileSync(file('loss.html'), 'utf8'), /Plotly\.newPlot\('figure'/);
+      // The minified plotly.js inlined: the page renders offline and stays under 5 MB.
+      assert.ok(fs.statSync(file('loss.html')).size <= 5e6, `${file('loss.html')} is over 5 MB`);
       if (findChromium()) {
         const png = await readPngInfo(file('loss.png'));
         assert.deepEqual([png.width, png.height], [LOSS_FIGURE_SIZE.width, LOSS_FIGURE_SIZE.height]);
       }
       const config = JSON.parse(fs.readFileSync(file('config.json'), 'utf8'));
       assert.equal(config.config.preset, 'smoke');
+      // The files this run wrote, each there; a PNG it could not draw is listed nowhere and not left over.
+      const expected = ['loss.html', ...(findChromium() ? ['loss.png'] : []), 'grid.png', 'metrics.json', 'config.json'];
+      assert.deepEqual(config.files, expected.map((f) => `${name}_${f}`));
+      for (const f of config.files) assert.ok(fs.existsSync(path.join(run().figures, f)), f);
+      assert.equal(fs.existsSync(file('loss.png')), Boolean(findChromium()));
       const metrics = JSON.parse(fs.readFileSync(file('metrics.json'), 'utf8'));
       assert.equal(metrics.history.length, 2);
       assert.ok(metrics.metrics.metrics.meanIoU >= 0 && metrics.metrics.metrics.meanIoU <= 1);
