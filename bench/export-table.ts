@@ -20,8 +20,8 @@ import { loadExportedModel } from '../src/infer/load-predictor';
 import type { WeightQuantization } from '../src/infer/quantize';
 import { servePage } from '../src/infer/serve';
 import { buildFcn8 } from '../src/model/fcn8';
-import { resolveTrainConfig } from '../src/train/config';
-import { loadRun } from '../src/train/load-run';
+import { resolveTrainConfig } from '../src/run/config';
+import { loadRun } from '../src/run/load-run';
 import { launchWithFakeCamera, readSegmenter, waitForFrames } from '../test/infer/fake-camera';
 
 function flag(name: string, fallback?: string): string {

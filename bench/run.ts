@@ -14,12 +14,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import { BACKEND_ORDER, defaultProbe, type BackendChoice } from '../src/backend';
+import { BACKEND_ORDER, defaultProbe, registerTrainingGradients, type BackendChoice } from '../src/backend';
 import { webgpuMemoryLimitBytes } from '../src/backend/webgpu';
 import { parseInputShape, type Fc6Variant } from '../src/model/config';
 import { buildFcn8 } from '../src/model/fcn8';
 import { preprocessImages } from '../src/model/preprocess';
-import { resolveTrainConfig, type TrainConfig } from '../src/train/config';
+import { resolveTrainConfig, type TrainConfig } from '../src/run/config';
 import { adamOptimizer } from '../src/train/adam';
 import { trainStep } from '../src/train/loop';
 import { planMemory } from '../src/train/memory-plan';
@@ -434,6 +434,7 @@ async function runChild(spec: RowSpec, outFile: string): Promise<void> {
     result = { unavailable: probe.reason };
   } else {
     try {
+      registerTrainingGradients();  // as selectBackend does
       result = { row: await measureRow(spec, probe.detail) };
     } catch (err) {
       result = { row: emptyRow(spec, 'failed', `failed: ${(err as Error).message.split('\n')[0]}`, probe.detail) };

@@ -18,7 +18,7 @@ import { selectBackend } from '../src/backend';
 import type { Batch } from '../src/data/types';
 import { parseInputShape } from '../src/model/config';
 import { buildFcn8 } from '../src/model/fcn8';
-import { resolveTrainConfig, type TrainConfig } from '../src/train/config';
+import { resolveTrainConfig, type TrainConfig } from '../src/run/config';
 import { adamOptimizer } from '../src/train/adam';
 import { lossGradients, trainStep, trainableVariables, type Stepper } from '../src/train/loop';
 import { shardBatch, splitBatch } from '../src/train/shard-gradients';

@@ -14,10 +14,10 @@ export {
   DATASET_NAMES, IGNORE_INDEX,
 } from './data';
 export type { Batch, ClassInfo, DatasetName, LabelMap, RgbImage, SampleRef, SegDataset, Split } from './data';
-export { PRESETS, resolveTrainConfig, defaultPresetFor, type TrainConfig, type PresetName } from './train/config';
+export { PRESETS, resolveTrainConfig, defaultPresetFor, type TrainConfig, type PresetName } from './run/config';
 export { fit, trainStep, type TrainCallbacks, type BatchLogs, type EpochLogs } from './train/loop';
 export { runTraining, type RunTrainingOptions, type RunTrainingResult } from './train/run';
-export { loadRun, type LoadedRun } from './train/load-run';
+export { loadRun, type LoadedRun } from './run/load-run';
 export { planMemory, formatMemoryPlan, checkMemoryPlan } from './train/memory-plan';
 export * from './eval';
 export { predict, type Prediction, type PredictOptions } from './infer/predict';

@@ -12,7 +12,7 @@ import { Command } from 'commander';
 import { selectBackend } from '../src/backend';
 import { synthesizeRoadSet } from '../src/data/builtin-road';
 import { adamOptimizer } from '../src/train/adam';
-import { hasCheckpoint, loadRunModel, loadTrainState } from '../src/train/checkpoint';
+import { hasCheckpoint, loadRunModel, loadTrainState } from '../src/run/checkpoint';
 import { tmpDir } from './helpers';
 
 const FCN = path.resolve(__dirname, '../bin/fcn.cjs');

@@ -5,30 +5,9 @@ import {
   importKittiRoad, type OpenDatasetOptions, synthesizeRoadSet,
 } from '../data';
 import { downloadCamvid, importCamvid } from '../data/camvid-archive';
+import { datasetName, wholeNumber, widthHeight } from './args';
 
 /** `fcn data …`: thin wrappers over src/data, each calling the function a notebook would call. */
-
-function datasetName(value: string): DatasetName {
-  if (!(DATASET_NAMES as readonly string[]).includes(value)) {
-    throw new ConfigError(`--dataset ${value} is not one of ${DATASET_NAMES.join(', ')}`);
-  }
-  return value as DatasetName;
-}
-
-function positiveInt(flag: string) {
-  return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${flag} ${value} must be a whole number, e.g. 200`);
-    return n;
-  };
-}
-
-/** "512x256" (width x height, as the reference wrote it) -> [height, width]. */
-function parseWidthHeight(value: string): [number, number] {
-  const m = /^(\d+)x(\d+)$/.exec(value.trim());
-  if (!m) throw new ConfigError(`--size ${value} is not WIDTHxHEIGHT; use e.g. 512x256`);
-  return [Number(m[2]), Number(m[1])];
-}
 
 /** The datasets that `fcn data download/import` handle. */
 function archived(dataset: string, command: string): 'kitti-road' | 'camvid' {
@@ -72,8 +51,8 @@ export function registerDataCommands(program: Command): void {
   data.command('synth')
     .description('draw the built-in road set in the KITTI Road layout')
     .option('--out <dir>', 'output folder', 'data/builtin_road')
-    .option('--count <n>', 'training images', positiveInt('--count'), 200)
-    .option('--seed <n>', 'seed (same seed, same files)', positiveInt('--seed'), 0)
+    .option('--count <n>', 'training images', wholeNumber('--count'), 200)
+    .option('--seed <n>', 'seed (same seed, same files)', wholeNumber('--seed'), 0)
     .option('--no-progress', 'no progress bar')
     .action(async (o: { out: string; count: number; seed: number; progress: boolean }) => {
       const t0 = Date.now();
@@ -113,16 +92,16 @@ export function registerDataCommands(program: Command): void {
     .description('write a smaller, resized random subset in the same layout (cityscapes)')
     .option('--src <dir>', 'the full set', 'data/cityscapes')
     .option('--out <dir>', 'output folder', 'data/cityscapes_small')
-    .option('--train <n>', 'train frames', positiveInt('--train'), 900)
-    .option('--val <n>', 'val frames', positiveInt('--val'), 100)
-    .option('--test <n>', 'test frames', positiveInt('--test'), 10)
-    .option('--size <WxH>', 'output size, width x height', '512x256')
-    .option('--seed <n>', 'seed of the subset', positiveInt('--seed'), 0)
+    .option('--train <n>', 'train frames', wholeNumber('--train'), 900)
+    .option('--val <n>', 'val frames', wholeNumber('--val'), 100)
+    .option('--test <n>', 'test frames', wholeNumber('--test'), 10)
+    .option('--size <WxH>', 'output size, width x height (default: 512x256)', widthHeight('--size'))
+    .option('--seed <n>', 'seed of the subset', wholeNumber('--seed'), 0)
     .option('--no-progress', 'no progress bar')
-    .action(async (dataset: string, o: { src: string; out: string; train: number; val: number; test: number; size: string; seed: number; progress: boolean }) => {
+    .action(async (dataset: string, o: { src: string; out: string; train: number; val: number; test: number; size?: [number, number]; seed: number; progress: boolean }) => {
       onlyDataset('cityscapes', dataset, 'downsize');
       const written = await downsizeCityscapes(o.src, o.out, {
-        counts: { train: o.train, val: o.val, test: o.test }, size: parseWidthHeight(o.size), seed: o.seed, progress: o.progress,
+        counts: { train: o.train, val: o.val, test: o.test }, size: o.size ?? [256, 512], seed: o.seed, progress: o.progress,
       });
       console.log(`data: wrote ${Object.entries(written).map(([s, n]) => `${n} ${s}`).join(', ')} frames to ${o.out}`);
     });

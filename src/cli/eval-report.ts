@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import { BatchLoader, openDataset, trainValSamples } from '../data';
 import { evaluateSamples } from '../eval/evaluate';
 import { findWorstSamples, type WorstBy } from '../eval/worst';
-import { loadRun } from '../train/load-run';
+import { loadRun } from '../run/load-run';
 import { FcnError } from '../util/errors';
 import { errorGrid } from '../viz/error-grid';
 import { paletteFor } from '../viz/palette';

@@ -1,29 +1,24 @@
-import { InvalidArgumentError, type Command } from 'commander';
+import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { selectBackend } from '../backend';
 import { BatchLoader, DATASET_NAMES, trainValSamples } from '../data';
 import type { DatasetName } from '../data/types';
 import { buildFcn8 } from '../model/fcn8';
-import { defaultPresetFor, isPresetName, resolveTrainConfig, type TrainConfig } from '../train/config';
-import { loadRun } from '../train/load-run';
+import { defaultPresetFor, resolveTrainConfig, type PresetName, type TrainConfig } from '../run/config';
+import { loadRun } from '../run/load-run';
 import { findLearningRate, lrFindChart } from '../train/lr-find';
 import { checkMemoryPlan, planMemory } from '../train/memory-plan';
 import { loadPretrainedIfPresent } from '../train/pretrained';
 import { openTrainingDataset } from '../train/run';
 import { startProgress } from '../util/progress';
 import { figureHtml } from '../viz/curves';
+import { PRESET_CHOICES, datasetName, positiveNumber, presetName } from './args';
 
 interface LrFindFlags {
-  run?: string; dataset?: DatasetName; data?: string; preset?: string; weights?: string; scratch?: boolean;
+  run?: string; dataset?: DatasetName; data?: string; preset?: PresetName; weights?: string; scratch?: boolean;
   start: number; end: number; steps: number; out: string; progress: boolean;
 }
-
-const positive = (name: string) => (v: string) => {
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${name} must be a positive number; got ${v}`);
-  return n;
-};
 
 async function lrFindCommand(flags: LrFindFlags): Promise<void> {
   const log = (line: string) => console.error(line);
@@ -35,7 +30,6 @@ async function lrFindCommand(flags: LrFindFlags): Promise<void> {
     : run ? { name: run.dataset.name, dir: run.dataset.dir } : null;
   const ds = await openTrainingDataset(dataset, log);
   const preset = flags.preset ?? defaultPresetFor(backend.choice);
-  if (!run && !isPresetName(preset)) throw new InvalidArgumentError(`preset "${preset}" is unknown; use paper, cpu or smoke`);
   const config: TrainConfig = run ? run.config : resolveTrainConfig(preset, { model: { numClasses: ds.classes.length } });
   checkMemoryPlan(planMemory(config, backend));
   const model = run ? run.model : buildFcn8(config.model);
@@ -66,14 +60,14 @@ export function registerLrFindCommand(program: Command): void {
   program.command('lr-find')
     .description('sweep the learning rate exponentially, plot loss against it, print a suggested --lr (weights restored)')
     .option('--run <dir>', "start from a run folder's weights and config")
-    .option('--dataset <name>', `dataset layout: ${DATASET_NAMES.join(', ')}`)
+    .option('--dataset <name>', `dataset layout: ${DATASET_NAMES.join(', ')}`, datasetName)
     .option('--data <dir>', 'dataset folder (default: the run\'s, else data/data_road, else the built-in road set)')
-    .option('--preset <name>', 'paper | cpu | smoke, without --run (default: as fcn train)')
+    .option('--preset <name>', `${PRESET_CHOICES}, without --run (default: as fcn train)`, presetName)
     .option('--weights <file>', 'VGG16 .h5 to start from, without --run (default: data/weights/ when present)')
     .option('--scratch', 'do not load pretrained weights')
-    .option('--start <lr>', 'first learning rate', positive('--start'), 1e-7)
-    .option('--end <lr>', 'last learning rate', positive('--end'), 1)
-    .option('--steps <n>', 'steps of the sweep', positive('--steps'), 100)
+    .option('--start <lr>', 'first learning rate', positiveNumber('--start'), 1e-7)
+    .option('--end <lr>', 'last learning rate', positiveNumber('--end'), 1)
+    .option('--steps <n>', 'steps of the sweep', positiveNumber('--steps'), 100)
     .option('--out <file>', 'the Plotly page to write', 'lr-find.html')
     .option('--no-progress', 'no progress bar')
     .action(lrFindCommand);

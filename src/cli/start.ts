@@ -9,7 +9,7 @@ import { defaultEnvironmentProbe, formatDoctorReport, runDoctor } from '../docto
 import { probeWebgpu } from '../backend/webgpu';
 import { writtenFigures } from '../notebook/figures';
 import { PROJECT_ROOT, figuresDir } from '../notebook/settings';
-import { isPresetName } from '../train/config';
+import { isPresetName } from '../run/config';
 import { FcnError } from '../util/errors';
 
 /** The notebooks, in the report's order (figures 4-5, 6-7, 8-9), then CamVid's. */

@@ -7,7 +7,7 @@ import type { DatasetName } from './types';
  * What each dataset is, in one place: its folders under data/, the layout a
  * message asks for, how to get it, its name in figures/, and which class the
  * KITTI road metrics score. Loaders (src/data/<name>.ts) read the files;
- * presets per dataset are in src/train/config.ts.
+ * presets per dataset are in src/run/config.ts.
  */
 export interface DatasetInfo {
   readonly name: DatasetName;

@@ -3,8 +3,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { VGG_MEAN_BGR } from '../model/preprocess';
 import { buildFcn8 } from '../model/fcn8';
-import { RUN_FILES, modelArtifacts, writeFileAtomic, writeJson } from '../train/checkpoint';
-import { loadRun } from '../train/load-run';
+import { RUN_FILES, modelArtifacts, writeFileAtomic, writeJson } from '../run/checkpoint';
+import { loadRun } from '../run/load-run';
 import { paletteFor, type Palette } from '../viz/palette';
 import { quantizeWeights, type WeightQuantization } from './quantize';
 

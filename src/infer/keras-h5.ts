@@ -2,10 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildFcn8 } from '../model/fcn8';
-import { loadRun } from '../train/load-run';
-import { RUN_FILES, hasCheckpoint, readJson, saveCheckpoint, writeFileAtomic, writeJson } from '../train/checkpoint';
-import type { TrainConfig } from '../train/config';
-import type { RunDataset } from '../train/load-run';
+import { loadRun } from '../run/load-run';
+import { RUN_FILES, hasCheckpoint, readJson, saveCheckpoint, writeFileAtomic, writeJson } from '../run/checkpoint';
+import type { TrainConfig } from '../run/config';
+import type { RunDataset } from '../run/load-run';
 import { RunError } from '../util/errors';
 import { readH5, stringList, writeH5, type H5Group } from '../util/h5-file';
 

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ClassInfo } from '../data/types';
-import { RUN_FILES, readJson } from '../train/checkpoint';
-import { loadRun } from '../train/load-run';
+import { RUN_FILES, readJson } from '../run/checkpoint';
+import { loadRun } from '../run/load-run';
 import { RunError } from '../util/errors';
 import { EXPORT_INFO_FILE, type ExportedModelInfo } from './export';
 

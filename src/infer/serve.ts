@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
-import { RUN_FILES } from '../train/checkpoint';
+import { RUN_FILES } from '../run/checkpoint';
 import { RunError } from '../util/errors';
 import { EXPORT_INFO_FILE } from './export';
 import { isExportDir } from './load-predictor';

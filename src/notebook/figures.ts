@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { TrainConfig } from '../train/config';
+import type { TrainConfig } from '../run/config';
 import type { EpochLogs } from '../train/loop';
 import { CHROMIUM_MISSING_NOTE, chartPng, findChromium } from '../viz/chart-png';
 import { figureHtml, lossChart } from '../viz/curves';

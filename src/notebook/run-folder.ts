@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DatasetName } from '../data/types';
-import { RUN_FILES, hasCheckpoint, readJson, writeJson, type TrainState } from '../train/checkpoint';
-import type { TrainConfig } from '../train/config';
+import { RUN_FILES, hasCheckpoint, readJson, writeJson, type TrainState } from '../run/checkpoint';
+import type { TrainConfig } from '../run/config';
 import type { EpochLogs } from '../train/loop';
 import { runFolderPrefix, type Hyperparameters } from './settings';
 

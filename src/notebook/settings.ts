@@ -7,7 +7,7 @@ import type { DatasetName } from '../data/types';
 import type { Fc6Config, Fc6Variant } from '../model/config';
 import {
   PRESETS, isPresetName, resolveTrainConfig, type AugmentConfig, type ClassWeighting, type LrSchedule, type PresetName, type TrainConfig,
-} from '../train/config';
+} from '../run/config';
 import { ConfigError } from '../util/errors';
 
 /** The project folder (dist/notebook/ or src/notebook/ is two levels down). */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { RUN_FILES, readJson } from '../train/checkpoint';
-import type { TrainConfig } from '../train/config';
+import { RUN_FILES, readJson } from '../run/checkpoint';
+import type { TrainConfig } from '../run/config';
 import type { EpochLogs } from '../train/loop';
 import { runTraining, type DatasetChoice, type RunTrainingResult } from '../train/run';
 import { lossChart, type EpochLosses } from '../viz/curves';

@@ -1,6 +1,6 @@
 import type { SampleRef, SegDataset } from '../data/types';
 import { startProgress } from '../util/progress';
-import type { TrainConfig } from './config';
+import type { TrainConfig } from '../run/config';
 
 /**
  * SegNet's median-frequency balancing (Eigen & Fergus 2015): freq(c) is the

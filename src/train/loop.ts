@@ -5,8 +5,8 @@ import { preprocessImages } from '../model/preprocess';
 import { setDropoutStep } from '../model/step-dropout';
 import { evaluateBatches, type EvalResult } from '../eval/evaluate';
 import { DataError, FcnError, WorkerError } from '../util/errors';
-import { learningRateAt, lossClassWeights, type TrainConfig } from './config';
-import type { TrainState } from './checkpoint';
+import { learningRateAt, lossClassWeights, type TrainConfig } from '../run/config';
+import type { TrainState } from '../run/checkpoint';
 import { addL2Gradients, l2Factors } from './l2-gradient';
 import { forgetPackedWeights } from '../backend/xnnpack-cache';
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../util/errors';
 import type { PlotlyFigure } from '../viz/curves';
-import type { TrainConfig } from './config';
+import type { TrainConfig } from '../run/config';
 import { FusedAdam } from './adam';
 import { trainStep, type BatchSource } from './loop';
 

@@ -3,7 +3,7 @@ import { fcn8ConvLayers } from '../model/conv-layers';
 import { MemoryPlanError } from '../util/errors';
 import { streamsWeights } from '../backend/wasm-kernels';
 import type { SelectedBackend } from '../backend';
-import type { TrainConfig } from './config';
+import type { TrainConfig } from '../run/config';
 
 /** Bytes of one float32. */
 const F32 = 4;

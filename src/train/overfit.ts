@@ -2,7 +2,7 @@ import { BatchLoader } from '../data/batch-loader';
 import type { Batch, SegDataset } from '../data/types';
 import { buildFcn8 } from '../model/fcn8';
 import { ConfigError } from '../util/errors';
-import { resolveTrainConfig, type TrainConfig } from './config';
+import { resolveTrainConfig, type TrainConfig } from '../run/config';
 import { adamOptimizer } from './adam';
 import { trainStep } from './loop';
 

@@ -12,10 +12,10 @@ import { loadPretrainedIfPresent } from './pretrained';
 import {
   RUN_FILES, TRAINER_FILE, checkCheckpointSpace, checkpointBytes, hasCheckpoint, loadRunModel, loadTrainState,
   otherTrainer, readJson, recoverCheckpoint, saveCheckpoint, type TrainState,
-} from './checkpoint';
-import { readRunConfig } from './load-run';
+} from '../run/checkpoint';
+import { readRunConfig } from '../run/load-run';
 import { resolveClassWeights } from './class-weights';
-import { resolveTrainConfig, type TrainConfig } from './config';
+import { resolveTrainConfig, type TrainConfig } from '../run/config';
 import { adamOptimizer } from './adam';
 import { fit, type EpochLogs, type FitOutcome, type StopFlag, type TrainCallbacks } from './loop';
 import { planMemory, formatMemoryPlan, checkMemoryPlan } from './memory-plan';

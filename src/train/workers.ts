@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { BackendError, ConfigError, WorkerError } from '../util/errors';
-import { lossClassWeights, type TrainConfig } from './config';
+import { lossClassWeights, type TrainConfig } from '../run/config';
 import { lossGradients, trainableVariables, type Stepper } from './loop';
 import { shardBatch, splitBatch } from './shard-gradients';
 import {

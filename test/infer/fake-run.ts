@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
 import { buildFcn8 } from '../../src/model/fcn8';
-import { RUN_FILES, saveCheckpoint, writeJson } from '../../src/train/checkpoint';
-import { resolveTrainConfig } from '../../src/train/config';
+import { RUN_FILES, saveCheckpoint, writeJson } from '../../src/run/checkpoint';
+import { resolveTrainConfig } from '../../src/run/config';
 import type { RgbImage } from '../../src/data/types';
 import { predict } from '../../src/infer/predict';
-import { loadRun } from '../../src/train/load-run';
+import { loadRun } from '../../src/run/load-run';
 
 const STATE = { epoch: 1, step: 1, batchInEpoch: 0, partial: { lossSum: 0, regSum: 0, batches: 0 } };
 

@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exportKerasH5, importKerasH5, readKerasH5 } from '../../src/infer/keras-h5';
 import { predict } from '../../src/infer/predict';
-import { loadRun } from '../../src/train/load-run';
+import { loadRun } from '../../src/run/load-run';
 import { fcn, rmDir, tmpDir, useBackend } from '../helpers';
 import { fakeRun } from './fake-run';
 

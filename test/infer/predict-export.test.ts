@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exportForInference } from '../../src/infer/export';
 import { predict } from '../../src/infer/predict';
-import { loadRun } from '../../src/train/load-run';
+import { loadRun } from '../../src/run/load-run';
 import { rmDir, tmpDir, useBackend } from '../helpers';
 import { fakeRun } from './fake-run';
 

@@ -6,7 +6,7 @@ import {
   type Hyperparameters,
 } from '../../src/notebook';
 import { writeRunSettings } from '../../src/notebook/run-folder';
-import { RUN_FILES } from '../../src/train/checkpoint';
+import { RUN_FILES } from '../../src/run/checkpoint';
 import type { EpochLogs } from '../../src/train/loop';
 import { compareRunsChart } from '../../src/viz/compare-chart';
 import { rmDir, tmpDir } from '../helpers';

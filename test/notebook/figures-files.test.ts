@@ -2,7 +2,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { saveFigures, writtenFigures } from '../../src/notebook';
-import { resolveTrainConfig } from '../../src/train/config';
+import { resolveTrainConfig } from '../../src/run/config';
 import { rmDir, tmpDir } from '../helpers';
 
 describe('saveFigures without Chromium', () => {

@@ -8,7 +8,7 @@ import {
   PROJECT_ROOT, changesInCell, describeChanges, figuresDir, hyperparameters, notebookRunDir, presetFromEnv, trainConfigOf,
 } from '../../src/notebook';
 import { settingsSource } from '../../src/notebook/settings-source';
-import { PRESETS } from '../../src/train/config';
+import { PRESETS } from '../../src/run/config';
 
 const backend = (choice: SelectedBackend['choice']) => ({ choice }) as SelectedBackend;
 

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
 import { synthesizeRoadSet } from '../../src/data';
 import { resetPlotlyLoaded, trainInNotebook } from '../../src/notebook';
-import { resolveTrainConfig } from '../../src/train/config';
+import { resolveTrainConfig } from '../../src/run/config';
 import { rmDir, tmpDir, useBackend } from '../helpers';
 import { recordingDisplays } from './fake-display';
 

@@ -115,7 +115,7 @@ describe('fused Adam', function () {
     await runSteps(first, trained, 2);
     const saved = await first.getWeights();
     const restore = async (opt: tf.Optimizer) => {
-      // Slots go by position, as in a checkpoint (src/train/checkpoint.ts).
+      // Slots go by position, as in a checkpoint (src/run/checkpoint.ts).
       await opt.setWeights(saved.map((w) => ({ name: w.name, tensor: w.tensor.clone() })));
       const vars = tf.tidy(() => trained.map((v) => tf.variable(v.clone(), true, `adam_test_${made++}`)));
       await runSteps(opt, vars, 2, 2);

@@ -9,8 +9,8 @@ import { buildFcn8 } from '../../src/model/fcn8';
 import { adamOptimizer } from '../../src/train/adam';
 import {
   PREVIOUS_DIR, RUN_FILES, checkpointBytes, loadRunModel, loadTrainState, saveCheckpoint, type TrainState,
-} from '../../src/train/checkpoint';
-import { resolveTrainConfig } from '../../src/train/config';
+} from '../../src/run/checkpoint';
+import { resolveTrainConfig } from '../../src/run/config';
 import { trainStep } from '../../src/train/loop';
 import { countFcn8Params } from '../../src/train/memory-plan';
 import { runTraining } from '../../src/train/run';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { strict as assert } from 'node:assert';
 import type { Batch } from '../../src/data/types';
 import { buildFcn8 } from '../../src/model/fcn8';
-import { resolveTrainConfig } from '../../src/train/config';
+import { resolveTrainConfig } from '../../src/run/config';
 import { l2Factors } from '../../src/train/l2-gradient';
 import { pixelCrossEntropy } from '../../src/model/loss';
 import { batchTensors, trainStep, trainableVariables } from '../../src/train/loop';

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { strict as assert } from 'node:assert';
 import { buildFcn8 } from '../../src/model/fcn8';
-import { resolveTrainConfig } from '../../src/train/config';
+import { resolveTrainConfig } from '../../src/run/config';
 import { findLearningRate, lrFindChart, suggestLearningRate, type LrPoint } from '../../src/train/lr-find';
 import { ConfigError } from '../../src/util/errors';
 import { useBackend } from '../helpers';

@@ -3,7 +3,7 @@ import type { Batch } from '../../src/data/types';
 import { strict as assert } from 'node:assert';
 import type { Fc6Variant } from '../../src/model/config';
 import { buildFcn8 } from '../../src/model/fcn8';
-import { resolveTrainConfig } from '../../src/train/config';
+import { resolveTrainConfig } from '../../src/run/config';
 import { adamOptimizer } from '../../src/train/adam';
 import { trainStep } from '../../src/train/loop';
 import { checkMemoryPlan, countFcn8Params, formatMemoryPlan, planMemory } from '../../src/train/memory-plan';

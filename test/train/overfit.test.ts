@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { synthesizeRoadSet } from '../../src/data/builtin-road';
 import { openDataset } from '../../src/data/open';
 import type { SegDataset } from '../../src/data/types';
-import { resolveTrainConfig } from '../../src/train/config';
+import { resolveTrainConfig } from '../../src/run/config';
 import { overfitBatch } from '../../src/train/overfit';
 import { rmDir, tmpDir, useBackend } from '../helpers';
 

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { strict as assert } from 'node:assert';
 import type { Batch } from '../../src/data/types';
 import { buildFcn8 } from '../../src/model/fcn8';
-import { resolveTrainConfig, type TrainConfig } from '../../src/train/config';
+import { resolveTrainConfig, type TrainConfig } from '../../src/run/config';
 import { trainStep, trainableVariables } from '../../src/train/loop';
 import { adamOptimizer } from '../../src/train/adam';
 import { splitBatch } from '../../src/train/shard-gradients';

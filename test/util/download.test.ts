@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { checkFreeSpace, DownloadError, downloadFile, sha256File } from '../../src/util/download';
-import { closedPort } from './loopback';
+import { closedPort, sendHalfThenDrop } from './loopback';
 
 /** 100 KiB of a deterministic byte pattern; 0x89 first so it never looks like HTML. */
 const BODY = Buffer.from(Array.from({ length: 100 * 1024 }, (_, i) => (i === 0 ? 0x89 : (i * 7 + 3) % 251)));
@@ -35,8 +35,7 @@ async function serve(): Promise<Served> {
     if (req.url === '/cut' && !cut) {
       cut = true;
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': BODY.length });
-      // Closed after the client had time to read what was sent (a reset at once can discard it).
-      res.write(BODY.subarray(0, BODY.length >> 1), () => setTimeout(() => res.destroy(), 100));
+      sendHalfThenDrop(res, BODY);
     } else if ((req.url === '/file' || req.url === '/cut') && m) {
       const start = Number(m[1]);
       res.writeHead(206, {

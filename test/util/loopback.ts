@@ -9,3 +9,12 @@ export async function closedPort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/**
+ * Sends the first half of `body` and drops the connection, as a network cut
+ * does. The drop waits a moment: a reset sent at once can discard bytes the
+ * client had not read yet, and the test would see nothing arrive.
+ */
+export function sendHalfThenDrop(res: http.ServerResponse, body: Buffer): void {
+  res.write(body.subarray(0, body.length >> 1), () => setTimeout(() => res.destroy(), 100));
+}

@@ -1,10 +1,10 @@
 import { strict as assert } from 'node:assert';
 import { DATASET_NAMES } from '../../src/data/registry';
-import { PRESETS, learningRateAt, lossClassWeights, resolveTrainConfig } from '../../src/train/config';
+import { PRESETS, learningRateAt, lossClassWeights, resolveTrainConfig } from '../../src/run/config';
 import { medianFrequencyWeights } from '../../src/train/class-weights';
 import { ConfigError } from '../../src/util/errors';
 
-describe('train/config: presets per dataset, schedules, class weights', () => {
+describe('run/config: presets per dataset, schedules, class weights', () => {
   it('presets keep each dataset\'s aspect ratio (KITTI about 3.3:1, Cityscapes 2:1, CamVid 4:3)', () => {
     const aspect = { 'kitti-road': [3, 3.6], 'kitti-semantic': [3, 3.6], cityscapes: [2, 2], camvid: [4 / 3, 4 / 3] } as const;
     for (const dataset of DATASET_NAMES) {
