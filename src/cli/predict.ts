@@ -3,9 +3,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { selectBackend } from '../backend';
 import { loadRgbImage } from '../data';
+import { writePng } from '../data/png';
 import { loadPredictor } from '../infer/load-predictor';
 import { predict } from '../infer/predict';
 import { FcnError } from '../util/errors';
+import { isStorageFault, storageError } from '../util/storage';
 import { overlay } from '../viz/overlay';
 import { paletteFor } from '../viz/palette';
 import { encodePng } from '../viz/png';
@@ -21,15 +23,30 @@ async function predictCommand(images: string[], flags: { run: string; out: strin
     const pred = await predict(predictor.model, image, { inputShape: flags.native ? null : predictor.inputShape });
     const base = path.basename(file, path.extname(file));
     const painted = overlay(image, pred.labels, palette);
-    fs.writeFileSync(path.join(flags.out, `${base}_overlay.png`), await encodePng(painted));
-    const ids = { data: pred.labels.data, height: pred.height, width: pred.width };
-    const sharp = (await import('sharp')).default;
-    // b-w keeps one channel: without it sharp writes the ids as a 3-channel sRGB PNG.
-    await sharp(ids.data, { raw: { width: ids.width, height: ids.height, channels: 1 } }).toColourspace('b-w').png()
-      .toFile(path.join(flags.out, `${base}_labels.png`));
-    console.log(`${file} -> ${path.join(flags.out, base)}_{overlay,labels}.png`);
+    console.log(`${file}: ${classShares(pred.labels.data, predictor.classes.map((c) => c.name))}`);
+    const overlayFile = path.join(flags.out, `${base}_overlay.png`);
+    const labelsFile = path.join(flags.out, `${base}_labels.png`);
+    try {
+      fs.writeFileSync(overlayFile, await encodePng(painted));
+      await writePng(labelsFile, pred.labels.data, pred.height, pred.width, 1);
+    } catch (err) {
+      if (!isStorageFault(err)) throw err;
+      const message = storageError(overlayFile, painted.data.byteLength, err, 'The shares above are complete; the images were not saved.');
+      console.error(`not saved: ${message.message}`);
+      process.exitCode = 1;
+      continue;
+    }
+    console.log(`  -> ${overlayFile}, ${labelsFile}`);
   }
   predictor.model.dispose();
+}
+
+/** "road 34.2%, not road 65.8%": the classes the prediction holds, largest first. */
+function classShares(labels: Uint8Array, names: readonly string[]): string {
+  const counts = new Array<number>(names.length).fill(0);
+  for (const v of labels) counts[v]++;
+  return counts.map((n, i) => ({ n, name: names[i] })).filter((c) => c.n > 0).sort((a, b) => b.n - a.n)
+    .map((c) => `${c.name} ${(100 * c.n / labels.length).toFixed(1)}%`).join(', ');
 }
 
 export function registerPredictCommand(program: Command): void {

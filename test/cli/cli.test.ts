@@ -1,6 +1,8 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import sharp from 'sharp';
+import { buildProgram } from '../../src/cli';
 import { fcn, rmDir, tmpDir } from '../helpers';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -14,7 +16,7 @@ describe('fcn command line, end to end', function () {
   });
   after(() => dir && rmDir(dir));
 
-  it('synth → train --preset smoke → eval → predict writes the run folder and outputs', () => {
+  it('synth → train --preset smoke → eval → predict writes the run folder and outputs', async () => {
     const data = path.join(dir, 'road');
     const run = path.join(dir, 'run');
     let r = fcn(['data', 'synth', '--out', data, '--count', '8', '--seed', '3', '--no-progress']);
@@ -41,7 +43,14 @@ describe('fcn command line, end to end', function () {
     r = fcn(['predict', '--run', run, image, '--out', path.join(dir, 'pred')]);
     assert.equal(r.code, 0, r.err);
     assert.ok(fs.existsSync(path.join(dir, 'pred/um_000000_overlay.png')));
-    assert.ok(fs.existsSync(path.join(dir, 'pred/um_000000_labels.png')));
+    assert.match(r.out, /um_000000\.png: (not road|road) \d+\.\d%/);
+    // The labels PNG holds one channel of class ids, not an RGB picture of them.
+    const labelsFile = path.join(dir, 'pred/um_000000_labels.png');
+    assert.equal((await sharp(labelsFile).metadata()).channels, 1);
+    const labels = await sharp(labelsFile).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
+    const source = await sharp(image).metadata();
+    assert.deepEqual([labels.info.width, labels.info.height], [source.width, source.height]);
+    assert.ok(labels.data.every((v) => v === 0 || v === 1), 'ids of the two road classes only');
 
     // Resume an already finished run for 1 more epoch: it continues from epoch 2.
     r = fcn(['train', '--data', data, '--preset', 'smoke', '--out', run, '--resume', '--epochs', '3', '--no-progress']);
@@ -80,7 +89,10 @@ describe('fcn command line, end to end', function () {
   });
 
   it('--help works for every command', () => {
-    for (const cmd of [[], ['train'], ['eval'], ['predict'], ['data'], ['weights']]) {
+    const program = buildProgram();
+    const commands = program.commands.flatMap((c) => [[c.name()], ...c.commands.map((sub) => [c.name(), sub.name()])]);
+    assert.ok(commands.length >= 20, `every command and subcommand: ${commands.map((c) => c.join(' ')).join(', ')}`);
+    for (const cmd of [[], ...commands]) {
       const r = fcn([...cmd, '--help']);
       assert.equal(r.code, 0, `${cmd.join(' ')} --help: ${r.err}`);
       assert.match(r.out, /Usage: fcn/);
