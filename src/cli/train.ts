@@ -13,6 +13,7 @@ import {
   type PresetName,
 } from '../run/config';
 import { overfitBatch } from '../train/overfit';
+import { stopOnInterrupt } from '../train/interrupt';
 import { openTrainingDataset, runTraining } from '../train/run';
 import { FcnError } from '../util/errors';
 import { startProgress } from '../util/progress';
@@ -61,13 +62,9 @@ async function trainCommand(flags: TrainFlags): Promise<void> {
     return;
   }
   const runDir = flags.out ?? path.join('runs', `${dataset?.name ?? 'kitti-road'}-${preset}`);
-  const stop = { stop: false };
-  const onSigint = () => {
-    if (stop.stop) process.exit(130);
-    stop.stop = true;
-    console.error('\ninterrupt: saving a checkpoint after this batch (Ctrl-C again to quit at once)');
-  };
-  process.on('SIGINT', onSigint);
+  const { stop, release } = stopOnInterrupt(
+    () => console.error('\ninterrupt: saving a checkpoint after this batch (Ctrl-C again to quit at once)'),
+    () => process.exit(130));
   const bar = { current: null as ReturnType<typeof startProgress> | null };
   try {
     const result = await runTraining({
@@ -94,7 +91,7 @@ async function trainCommand(flags: TrainFlags): Promise<void> {
     console.log(`run saved in ${runDir} (${Object.values(RUN_FILES).filter((f) => fs.existsSync(path.join(runDir, f))).join(', ')})`);
   } finally {
     bar.current?.stop();
-    process.off('SIGINT', onSigint);
+    release();
   }
 }
 

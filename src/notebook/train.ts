@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { RUN_FILES, readJson } from '../run/checkpoint';
 import type { TrainConfig } from '../run/config';
 import type { EpochLogs } from '../train/loop';
+import { stopOnInterrupt } from '../train/interrupt';
 import { runTraining, type DatasetChoice, type RunTrainingResult } from '../train/run';
 import { lossChart, type EpochLosses } from '../viz/curves';
 import { showFigure, showStatus, tslabDisplay, type DisplayFactory, type StatusLine } from './display';
@@ -80,12 +81,8 @@ export async function trainInNotebook(opts: NotebookTrainingOptions): Promise<Ru
   let lastStatus = 0;
   let firstStep: number | null = null;
 
-  const stop = { stop: false };
-  const onSigint = () => {
-    stop.stop = true;
-    status.set('training: interrupted; saving a checkpoint after this batch. Re-run the cell to continue.');
-  };
-  process.on('SIGINT', onSigint);
+  const { stop, release } = stopOnInterrupt(
+    () => status.set('training: interrupted; saving a checkpoint after this batch. Re-run the cell to continue.'));
   const run = runTraining({
     config: opts.config, dataset: opts.dataset, runDir: opts.runDir, resume: true, weights: opts.weights,
     stop, log, progress: false,
@@ -118,7 +115,7 @@ export async function trainInNotebook(opts: NotebookTrainingOptions): Promise<Ru
       : `training: ${epochs} epochs done in ${opts.runDir} (this session: ${formatSeconds((Date.now() - started) / 1000)})`);
     return result;
   } finally {
-    process.off('SIGINT', onSigint);
+    release();
     if ((globalThis as InFlight)[IN_FLIGHT] === run) delete (globalThis as InFlight)[IN_FLIGHT];
   }
 }
