@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../util/errors';
-import type { PlotlyFigure } from '../viz/curves';
 import type { TrainConfig } from '../run/config';
 import { FusedAdam } from './adam';
 import { trainStep, type BatchSource } from './loop';
@@ -126,26 +125,4 @@ export function suggestLearningRate(points: readonly LrPoint[]): number | null {
     if (slope < bestSlope) { bestSlope = slope; bestAt = i; }
   }
   return bestAt < 0 ? null : points[bestAt].lr;
-}
-
-/** Loss against learning rate on a log axis, the suggestion as a marker. */
-export function lrFindChart(result: LrFindResult): PlotlyFigure {
-  const x = result.points.map((p) => p.lr);
-  const data: PlotlyFigure['data'][number][] = [
-    { type: 'scatter', mode: 'lines', name: 'loss', x, y: result.points.map((p) => p.loss), opacity: 0.4 },
-    { type: 'scatter', mode: 'lines', name: 'smoothed', x, y: result.points.map((p) => p.smoothed) },
-  ];
-  const s = result.suggestion;
-  if (s !== null) {
-    const at = result.points.find((p) => p.lr === s);
-    data.push({ type: 'scatter', mode: 'markers', name: `suggested ${s.toExponential(1)}`, x: [s], y: [at?.smoothed ?? null], marker: { size: 12 } });
-  }
-  return {
-    data,
-    layout: {
-      title: { text: 'Learning-rate range test' },
-      xaxis: { title: { text: 'learning rate' }, type: 'log' },
-      yaxis: { title: { text: 'loss' } },
-    },
-  };
 }

@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { strict as assert } from 'node:assert';
 import { buildFcn8 } from '../../src/model/fcn8';
 import { resolveTrainConfig } from '../../src/run/config';
-import { findLearningRate, lrFindChart, suggestLearningRate, type LrPoint } from '../../src/train/lr-find';
+import { findLearningRate, suggestLearningRate, type LrPoint } from '../../src/train/lr-find';
+import { lrFindChart } from '../../src/viz/lr-find-chart';
 import { ConfigError } from '../../src/util/errors';
 import { useBackend } from '../helpers';
 import { sceneSource } from './fixtures';
@@ -65,7 +66,7 @@ describe('learning-rate finder', function () {
 
   it('the chart plots loss against a log learning-rate axis with the suggestion', () => {
     const points = curve((e) => (e < -1 ? 0.6 - 0.4 * Math.tanh(2 * (e + 3)) : 0.2 + (e + 1) ** 2));
-    const fig = lrFindChart({ points, suggestion: suggestLearningRate(points), stoppedEarly: null });
+    const fig = lrFindChart({ points, suggestion: suggestLearningRate(points) });
     assert.equal((fig.layout.xaxis as { type: string }).type, 'log');
     assert.equal(fig.data.length, 3);
     assert.match(String(fig.data[2].name), /^suggested 1\.0e-3$/);
