@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { DATASETS } from '../data/registry';
 import type { DatasetName } from '../data/types';
 import { defaultEnvironmentProbe, formatDoctorReport, runDoctor } from '../doctor';
+import { findJupyterPython } from '../doctor/probe';
 import { probeWebgpu } from '../backend/webgpu';
 import { writtenFigures } from '../notebook/figures';
 import { PROJECT_ROOT, figuresDir } from '../notebook/settings';
@@ -17,25 +18,19 @@ export const NOTEBOOKS: readonly DatasetName[] = ['kitti-road', 'kitti-semantic'
 
 const JUPYTER_SH = path.join(PROJECT_ROOT, 'scripts', 'jupyter.sh');
 
-/** The Python that has Jupyter, or null (scripts/jupyter.sh decides, so the CLI and `npm run notebook` agree). */
-export function jupyterPython(): string | null {
-  const r = spawnSync('bash', [JUPYTER_SH, '--python'], { encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : null;
-}
-
 /**
  * Finds Jupyter, installing it where it can: scripts/setup.sh (Debian's
  * packages as root), then pip --user. Otherwise the error says what to run.
  */
 export function ensureJupyter(log: (line: string) => void): string {
-  let py = jupyterPython();
+  let py = findJupyterPython(PROJECT_ROOT);
   if (py) return py;
   log('start: Jupyter not found; installing it (scripts/setup.sh, then pip --user)');
   spawnSync('bash', [path.join(PROJECT_ROOT, 'scripts', 'setup.sh')], { stdio: 'inherit' });
-  py = jupyterPython();
+  py = findJupyterPython(PROJECT_ROOT);
   if (py) return py;
   spawnSync('python3', ['-m', 'pip', 'install', '--user', 'notebook', 'nbconvert'], { stdio: 'inherit' });
-  py = jupyterPython();
+  py = findJupyterPython(PROJECT_ROOT);
   if (py) return py;
   throw new FcnError('Jupyter is not installed and could not be installed here; install it with ' +
     '`sudo apt-get install -y jupyter-notebook jupyter-nbconvert python3-ipykernel` (Debian/Ubuntu) or ' +
@@ -90,7 +85,7 @@ export async function executeNotebook(dataset: DatasetName, opts: ExecuteOptions
   if (code !== 0) throw new FcnError(`notebook ${path.relative(PROJECT_ROOT, source)} failed (nbconvert exit ${code}); the failing cell is printed above`);
   opts.log(`start: executed ${path.relative(PROJECT_ROOT, source)} in ${((Date.now() - started) / 60000).toFixed(1)} min`);
   const notebook = path.join(opts.outDir, `${name}.ipynb`);
-  const py = jupyterPython();
+  const py = findJupyterPython(PROJECT_ROOT);
   // Trusted, so Jupyter runs the saved chart's script when the notebook is opened.
   if (py) spawnSync(py, ['-m', 'nbformat.sign', notebook], { stdio: 'ignore' });
   spawnSync('bash', [JUPYTER_SH, 'nbconvert', '--to', 'html', notebook, '--output-dir', opts.outDir], { stdio: 'ignore' });

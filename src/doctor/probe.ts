@@ -44,6 +44,14 @@ export interface EnvironmentProbe {
 }
 
 /** The real machine, looked at from `projectDir` (default: the working folder). */
+/** The Python that has Jupyter, or null: scripts/jupyter.sh decides, so doctor, `npm start` and `npm run notebook` agree. */
+export function findJupyterPython(projectDir: string): string | null {
+  const script = path.join(projectDir, 'scripts', 'jupyter.sh');
+  if (!fs.existsSync(script)) return null;
+  const r = spawnSync('bash', [script, '--python'], { encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() || null : null;
+}
+
 export function defaultEnvironmentProbe(projectDir: string = process.cwd()): EnvironmentProbe {
   return {
     projectDir,
@@ -75,13 +83,7 @@ export function defaultEnvironmentProbe(projectDir: string = process.cwd()): Env
       // Registered by tfjs-backend-wasm; validates a SIMD module without starting the backend.
       return { ok: true, simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) };
     },
-    jupyterPython() {
-      // scripts/jupyter.sh decides, so doctor, `npm start` and `npm run notebook` agree.
-      const script = path.join(projectDir, 'scripts', 'jupyter.sh');
-      if (!fs.existsSync(script)) return null;
-      const r = spawnSync('bash', [script, '--python'], { encoding: 'utf8' });
-      return r.status === 0 ? r.stdout.trim() || null : null;
-    },
+    jupyterPython: () => findJupyterPython(projectDir),
     selectBackend: () => selectBackend({ log: null }),
     checkWeights: (dir) => checkVgg16Weights({ dir }),
     detectLayout: (dir) => detectLayout(dir),

@@ -1,7 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { executeNotebook, jupyterPython } from '../../src/cli/start';
+import { executeNotebook } from '../../src/cli/start';
+import { findJupyterPython } from '../../src/doctor/probe';
+import { PROJECT_ROOT } from '../../src/notebook/settings';
 import { synthesizeRoadSet } from '../../src/data';
 import { rebuildIfStale } from '../../src/notebook/load';
 import type { DatasetName } from '../../src/data/types';
@@ -25,7 +27,7 @@ let executed: Promise<ExecutedNotebooks> | null = null;
 
 /** Why the notebook tests cannot run here, or null. */
 export function notebookSkipReason(): string | null {
-  return jupyterPython() ? null : 'Jupyter is not installed (bash scripts/setup.sh installs it)';
+  return findJupyterPython(PROJECT_ROOT) ? null : 'Jupyter is not installed (bash scripts/setup.sh installs it)';
 }
 
 /**
