@@ -1,3 +1,4 @@
+import { ioUPolicy } from '../viz/report';
 import type { SegmentationMetrics } from './confusion';
 import type { RoadMetrics } from './kitti-maxf';
 
@@ -36,7 +37,6 @@ export function formatMetricsTable(metrics: SegmentationMetrics, road?: RoadMetr
     ]));
   }
   lines.push('');
-  lines.push('Scores in %. Pixels with the ignore label are excluded; classes absent from both ground truth and ' +
-    'prediction show "-" and are left out of the mean IoU.');
+  lines.push(`Scores in %. ${ioUPolicy()}`);
   return lines.join('\n');
 }

@@ -40,16 +40,16 @@ export interface EvalReportInput {
   readonly worst?: ReportWorst | null;
 }
 
-/** File names inside the report folder. */
-export const REPORT_FILES = { html: 'index.html', worst: 'worst.png' } as const;
-
 /** What the IoU table's numbers mean for ignored pixels and absent classes (matches src/eval/confusion.ts). */
-export function ioUPolicy(ignoreIndex: number): string {
-  return `Pixels labelled ${ignoreIndex} (ignore) count nowhere: not in the confusion matrix, the scores or the loss. ` +
+export function ioUPolicy(ignoreIndex?: number): string {
+  return `Pixels labelled ${ignoreIndex ?? 'with the ignore label'}${ignoreIndex === undefined ? '' : ' (ignore)'} count nowhere: not in the confusion matrix, the scores or the loss. ` +
     'A class absent from both the ground truth and the predictions of this split has no IoU ("-") and is left out of ' +
     'the mean IoU; a class absent from the ground truth but predicted has IoU 0 and counts. Rows of the confusion ' +
     'matrix are divided by their ground-truth pixels; a row without any is blank.';
 }
+
+/** File names inside the report folder. */
+export const REPORT_FILES = { html: 'index.html', worst: 'worst.png' } as const;
 
 const percent = (x: number | null) => (x === null ? '-' : (100 * x).toFixed(2));
 

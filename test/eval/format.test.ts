@@ -18,7 +18,7 @@ describe('eval/format', () => {
     assert.match(text, /^bicycle\s+-\s+-\s+-\s+-\s+0$/m);
     assert.match(text, /^mean IoU\s+47\.78\s+\(3 of 4 classes\)$/m);
     assert.match(text, /^pixel accuracy\s+66\.67\s+\(9 valid pixels\)$/m);
-    assert.match(text, /ignore label are excluded/);
+    assert.match(text, /Pixels labelled with the ignore label count nowhere/);
     assert.match(text, /left out of the mean IoU/);
     assert.doesNotMatch(text, /MaxF/);
   });
