@@ -1,14 +1,12 @@
 import type { Command } from 'commander';
-import * as path from 'node:path';
 import { selectBackend } from '../backend';
 import { openDataset, trainValSamples } from '../data';
 import { evaluateSamples } from '../eval/evaluate';
 import { formatMetricsTable } from '../eval/format';
-import { RUN_FILES } from '../run/checkpoint';
+import { scoredSplit, writeRunMetrics } from '../eval/scored-split';
 import { loadRun } from '../run/load-run';
 import { FcnError, StorageError } from '../util/errors';
 import { startProgress } from '../util/progress';
-import { writeJson } from '../util/storage';
 import { writeRunReport } from './eval-report';
 
 async function evalCommand(flags: { run: string; data?: string; split?: string; progress: boolean; report?: string }): Promise<void> {
@@ -36,13 +34,11 @@ async function evalCommand(flags: { run: string; data?: string; split?: string; 
   bar.stop();
   console.log(`${ds.name} ${splitName}: ${result.images} images at full resolution`);
   console.log(formatMetricsTable(result.metrics, result.road ?? undefined));
-  const out = path.join(flags.run, RUN_FILES.metrics);
   run.model.dispose();
+  let out: string;
   try {
-    writeJson(out, {
-      split: splitName, dataset: ds.name, dir: ds.dir, images: result.images,
-      metrics: result.metrics, road: result.road, confusion: Array.from(result.confusion.counts),
-    }, 'The scores above are complete; they were not saved.');
+    out = writeRunMetrics(flags.run, scoredSplit(result, { split: splitName, dataset: ds.name, dir: ds.dir, images: result.images }),
+      'The scores above are complete; they were not saved.');
   } catch (err) {
     if (!(err instanceof StorageError)) throw err;
     console.error(`not saved: ${err.message}`);

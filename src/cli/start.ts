@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { DATASETS } from '../data/registry';
 import type { DatasetName } from '../data/types';
 import { defaultEnvironmentProbe, formatDoctorReport, runDoctor } from '../doctor';
+import type { ScoredSplit } from '../eval/scored-split';
 import { findJupyterPython } from '../doctor/probe';
 import { probeWebgpu } from '../backend/webgpu';
 import { writtenFigures } from '../notebook/figures';
@@ -95,14 +96,7 @@ export async function executeNotebook(dataset: DatasetName, opts: ExecuteOptions
 /** "road IoU 93.10%, MaxF 96.20%, ..." from a notebook's figures/<name>_metrics.json; null without one. */
 export function headlineMetrics(file: string): string | null {
   if (!fs.existsSync(file)) return null;
-  const m = JSON.parse(fs.readFileSync(file, 'utf8')) as {
-    dir: string;
-    metrics: null | {
-      split: string; images: number;
-      metrics: { meanIoU: number; pixelAccuracy: number; classes: { name: string; iou: number | null }[] };
-      road: { maxF: number; ap: number; precision: number; recall: number } | null;
-    };
-  };
+  const m = JSON.parse(fs.readFileSync(file, 'utf8')) as { dir: string; metrics: ScoredSplit | null };
   if (!m.metrics) return null;
   const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(2)}%`);
   const { metrics, road, split, images } = m.metrics;

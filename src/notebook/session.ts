@@ -12,8 +12,7 @@ import { errorGrid } from '../viz/error-grid';
 import { paletteFor } from '../viz/palette';
 import { ioUPolicy } from '../viz/report';
 import { formatMetricsTable } from '../eval/format';
-import type { SegmentationMetrics } from '../eval/confusion';
-import type { RoadMetrics } from '../eval/kitti-maxf';
+import { scoredSplit, type ScoredSplit } from '../eval/scored-split';
 import { buildFcn8 } from '../model/fcn8';
 import { defaultVgg16WeightsPath } from '../model/weights-file';
 import type { PresetName, TrainConfig } from '../run/config';
@@ -45,12 +44,7 @@ export interface SessionOptions {
 }
 
 /** What evaluate() measured, as written next to the figures. */
-export interface SessionMetrics {
-  split: string;
-  images: number;
-  metrics: SegmentationMetrics;
-  road: RoadMetrics | null;
-}
+export type SessionMetrics = ScoredSplit;
 
 const DEFAULT_LAYOUT: GridLayout = { rows: 2, cols: 2 };
 
@@ -302,7 +296,7 @@ export class NotebookSession {
       const result = await evaluateSamples(run.model, ds, labelled, {
         classNames: ds.classes.map((c) => c.name), ignoreIndex: ds.ignoreIndex, inputShape: this.config.model.inputShape,
       });
-      this.metrics = { split, images: labelled.length, metrics: result.metrics, road: result.road };
+      this.metrics = scoredSplit(result, { split, dataset: ds.name, dir: ds.dir, images: labelled.length });
       this.confusion = result.confusion;
       this.opts.log(`${ds.name} ${split}: ${labelled.length} images at full resolution`);
       this.opts.log(formatMetricsTable(result.metrics, result.road ?? undefined));

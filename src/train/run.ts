@@ -5,6 +5,7 @@ import { selectBackend, type SelectedBackend } from '../backend';
 import { BatchLoader, openDataset, resolveRoadDataset, trainValSamples, type OpenDatasetOptions } from '../data';
 import type { DatasetName, SegDataset } from '../data/types';
 import { evaluateBatches, type EvalResult } from '../eval/evaluate';
+import { scoredSplit, writeRunMetrics } from '../eval/scored-split';
 import { buildFcn8 } from '../model/fcn8';
 import { RunError, StorageError } from '../util/errors';
 import { writeJson } from '../util/storage';
@@ -106,7 +107,7 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
   const spaceWarning = checkCheckpointSpace(runDir, checkpointBytes(plan.params));
   if (spaceWarning) log(`warning: ${spaceWarning}`);
 
-  const { train, val } = await trainValSamples(ds, config);
+  const { train, val, valName } = await trainValSamples(ds, config);
   log(`data: ${ds.name} at ${ds.dir}: ${train.length} training, ${val.length} validation images, ${ds.classes.length} classes`);
   if (config.classWeights === 'median-frequency') {
     config = await resolveClassWeights(config, ds, train, { progress: opts.progress });
@@ -187,10 +188,8 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
   if (outcome === 'done' && valLoader) {
     evaluation = await evaluateBatches(model, valLoader.epoch(0), { classNames, ignoreIndex: ds.ignoreIndex });
     try {
-      writeJson(path.join(runDir, RUN_FILES.metrics), {
-        split: 'validation', dataset: ds.name, dir: ds.dir, loss: evaluation.loss,
-        metrics: evaluation.metrics, road: evaluation.road, confusion: Array.from(evaluation.confusion.counts),
-      }, 'The trained model is saved; the scores are printed here, and `npx fcn eval` computes them again.');
+      writeRunMetrics(runDir, scoredSplit(evaluation, { split: valName, dataset: ds.name, dir: ds.dir, images: val.length }),
+        'The trained model is saved; the scores are printed here, and `npx fcn eval` computes them again.');
     } catch (err) {
       if (!(err instanceof StorageError)) throw err;
       notSaved.push(err.message);
