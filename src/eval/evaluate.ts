@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { loadRgbImage } from '../data/png';
+import { DATASETS } from '../data/registry';
 import { IGNORE_INDEX, type Batch, type SampleRef, type SegDataset } from '../data/types';
 import { predict } from '../infer/predict';
 import { scoreBatch } from './score-batch';
@@ -9,7 +10,10 @@ import { accumulateRoadCurve, createRoadCurve, roadMetrics, type RoadCurveAccumu
 export interface EvalOptions {
   classNames: readonly string[];
   ignoreIndex: number;
-  /** Class id scored with the KITTI road metrics (MaxF, AP); default: 1 when the classes are ['not road', 'road']. */
+  /**
+   * Class id scored with the KITTI road metrics (MaxF, AP), null for none.
+   * Default: none for batches; for samples, the dataset's (src/data/registry.ts).
+   */
   roadClass?: number | null;
 }
 
@@ -25,11 +29,6 @@ export interface EvalResult {
   perSample: { id: string; loss: number }[];
 }
 
-/** The class id the road metrics score, or null when the task is not road vs not road. */
-export function roadClassOf(classNames: readonly string[]): number | null {
-  return classNames.length === 2 && /road|lane/.test(classNames[1]) ? 1 : null;
-}
-
 /** Class ids → the devkit's 1 = road, 0 = not road, IGNORE_INDEX for what the dataset ignores. */
 function roadLabelsOf(labels: Uint8Array, roadClass: number, ignoreIndex: number): Uint8Array {
   return labels.map((v) => (v === ignoreIndex ? IGNORE_INDEX : v === roadClass ? 1 : 0));
@@ -43,7 +42,7 @@ export async function evaluateBatches(
   model: tf.LayersModel, batches: AsyncIterable<Batch>, opts: EvalOptions,
 ): Promise<EvalResult> {
   const numClasses = opts.classNames.length;
-  const roadClass = opts.roadClass === undefined ? roadClassOf(opts.classNames) : opts.roadClass;
+  const roadClass = opts.roadClass ?? null;
   const cm = createConfusionMatrix(numClasses);
   const curve: RoadCurveAccumulator | null = roadClass === null ? null : createRoadCurve();
   let lossSum = 0;
@@ -118,7 +117,7 @@ export interface SampleEvalOptions extends EvalOptions {
 export async function evaluateSamples(
   model: tf.LayersModel, ds: SegDataset, samples: readonly SampleRef[], opts: SampleEvalOptions,
 ): Promise<Omit<EvalResult, 'perSample' | 'loss'> & { images: number }> {
-  const roadClass = opts.roadClass === undefined ? roadClassOf(opts.classNames) : opts.roadClass;
+  const roadClass = opts.roadClass === undefined ? DATASETS[ds.name].roadClass : opts.roadClass;
   const cm = createConfusionMatrix(opts.classNames.length);
   const curve = roadClass === null ? null : createRoadCurve();
   let done = 0;

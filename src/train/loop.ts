@@ -155,6 +155,8 @@ export interface FitOptions {
   val: BatchSource | null;
   classNames: readonly string[];
   ignoreIndex: number;
+  /** The class the validation's KITTI road metrics score (null or absent: none). */
+  roadClass?: number | null;
   /** Where training stands (fresh: epoch 0, step 0). Mutated as it goes. */
   state: TrainState;
   callbacks?: TrainCallbacks;
@@ -233,7 +235,8 @@ export async function fit(opts: FitOptions): Promise<FitOutcome> {
     const regLoss = state.partial.batches ? state.partial.regSum / state.partial.batches : 0;
     let result: EvalResult | null = null;
     if (val && val.numBatches > 0) {
-      result = await evaluateBatches(model, val.epoch(0), { classNames: opts.classNames, ignoreIndex: opts.ignoreIndex });
+      result = await evaluateBatches(model, val.epoch(0),
+        { classNames: opts.classNames, ignoreIndex: opts.ignoreIndex, roadClass: opts.roadClass });
       if (result.collapseWarning) warnings.push(result.collapseWarning);
     }
     flatEpochs.push(trainLoss);

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { selectBackend, type SelectedBackend } from '../backend';
 import { BatchLoader, openDataset, resolveRoadDataset, trainValSamples, type OpenDatasetOptions } from '../data';
 import type { DatasetName, SegDataset } from '../data/types';
+import { DATASETS } from '../data/registry';
 import { evaluateBatches, type EvalResult } from '../eval/evaluate';
 import { scoredSplit, writeRunMetrics } from '../eval/scored-split';
 import { buildFcn8 } from '../model/fcn8';
@@ -145,6 +146,7 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
   }
 
   const classNames = ds.classes.map((c) => c.name);
+  const { roadClass } = DATASETS[ds.name];
   const save = async (s: TrainState) => {
     await saveCheckpoint(runDir, model, optimizer, s);
     writeJson(path.join(runDir, RUN_FILES.history), history,
@@ -170,7 +172,7 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
   try {
     writeJson(trainerFile, process.pid);
     outcome = await fit({
-      config, model, optimizer, train: trainLoader, val: valLoader, classNames, ignoreIndex: ds.ignoreIndex,
+      config, model, optimizer, train: trainLoader, val: valLoader, classNames, ignoreIndex: ds.ignoreIndex, roadClass,
       state, callbacks, save, stop: opts.stop, stepper: parallel?.stepper,
     });
   } catch (err) {
@@ -186,7 +188,7 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
   let evaluation: EvalResult | null = null;
   const notSaved: string[] = [];
   if (outcome === 'done' && valLoader) {
-    evaluation = await evaluateBatches(model, valLoader.epoch(0), { classNames, ignoreIndex: ds.ignoreIndex });
+    evaluation = await evaluateBatches(model, valLoader.epoch(0), { classNames, ignoreIndex: ds.ignoreIndex, roadClass });
     try {
       writeRunMetrics(runDir, scoredSplit(evaluation, { split: valName, dataset: ds.name, dir: ds.dir, images: val.length }),
         'The trained model is saved; the scores are printed here, and `npx fcn eval` computes them again.');
