@@ -6,7 +6,7 @@ import { DATASETS } from '../data/registry';
 import type { DatasetName } from '../data/types';
 import type { Fc6Config, Fc6Variant } from '../model/config';
 import {
-  PRESETS, isPresetName, resolveTrainConfig, type AugmentConfig, type ClassWeighting, type LrSchedule, type PresetName, type TrainConfig,
+  PRESETS, defaultPresetFor, isPresetName, resolveTrainConfig, type AugmentConfig, type ClassWeighting, type LrSchedule, type PresetName, type TrainConfig,
 } from '../run/config';
 import { ConfigError } from '../util/errors';
 
@@ -59,7 +59,7 @@ export function presetFromEnv(backend: SelectedBackend, env: NodeJS.ProcessEnv =
     }
     return named;
   }
-  return backend.choice === 'gpu' || backend.choice === 'webgpu' ? 'paper' : 'cpu';
+  return defaultPresetFor(backend.choice);
 }
 
 /** The preset's values as Hyperparameters, overlaid with `changes`. */
