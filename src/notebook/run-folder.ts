@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DatasetName } from '../data/types';
-import { RUN_FILES, hasCheckpoint, readJson, writeJson, type TrainState } from '../run/checkpoint';
+import { RUN_FILES, hasCheckpoint, readJson, type TrainState } from '../run/checkpoint';
+import { writeJson } from '../util/storage';
 import type { TrainConfig } from '../run/config';
 import type { EpochLogs } from '../train/loop';
 import { runFolderPrefix, type Hyperparameters } from './settings';

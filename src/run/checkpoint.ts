@@ -6,8 +6,6 @@ import { registerDilatedConvGradient } from '../backend/dilated-conv-grad';
 import { RunError } from '../util/errors';
 import { freeBytes, formatBytes, isStorageFault, removeQuietly, storageError } from '../util/storage';
 
-export { writeFileAtomic, writeJson } from '../util/storage';
-
 /**
  * A run folder, runs/<name>/:
  *   config.json      the TrainConfig (written once)
@@ -15,9 +13,12 @@ export { writeFileAtomic, writeJson } from '../util/storage';
  *   model.json       topology + weights manifest  ┐ rewritten together,
  *   weights.bin      model weights                │ each as .tmp then
  *   optimizer.bin    Adam's slots + iterations    │ renamed, state.json last:
- *   state.json       epoch, step, position        ┘ it marks a whole checkpoint
+ *   state.json       epoch, step, position,       ┘ it marks a whole checkpoint
+ *                    sizes and SHA-256 of the three files above
  *   history.json     one entry per finished epoch
- *   metrics.json     written by evaluation
+ *   metrics.json     written by evaluation (src/eval/scored-split.ts)
+ *   previous/        the checkpoint before the last one (hard links)
+ *   train.pid        while a process trains into the folder
  * Written with plain fs through a tfjs IO handler, so it works on every
  * backend (tfjs-node's file:// handler does not exist on wasm or WebGPU).
  */

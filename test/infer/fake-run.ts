@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import * as path from 'node:path';
 import { buildFcn8 } from '../../src/model/fcn8';
-import { RUN_FILES, saveCheckpoint, writeJson } from '../../src/run/checkpoint';
+import { RUN_FILES, saveCheckpoint } from '../../src/run/checkpoint';
+import { writeJson } from '../../src/util/storage';
 import { resolveTrainConfig } from '../../src/run/config';
 import type { RgbImage } from '../../src/data/types';
 import { predict } from '../../src/infer/predict';
