@@ -19,10 +19,14 @@ import { exportForInference } from '../src/infer/export';
 import { loadExportedModel } from '../src/infer/load-predictor';
 import type { WeightQuantization } from '../src/infer/quantize';
 import { servePage } from '../src/infer/serve';
+import type { Fcn8Config } from '../src/model/config';
 import { buildFcn8 } from '../src/model/fcn8';
 import { resolveTrainConfig } from '../src/run/config';
 import { loadRun } from '../src/run/load-run';
 import { launchWithFakeCamera, readSegmenter, waitForFrames } from '../test/infer/fake-camera';
+
+/** A preset's name as is; explicit numbers as JSON. */
+const fc6Label = (fc6: Fcn8Config['fc6']) => (typeof fc6 === 'string' ? fc6 : JSON.stringify(fc6));
 
 function flag(name: string, fallback?: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -40,8 +44,11 @@ async function cameraFrames(data: string | null): Promise<RgbImage[]> {
     const samples = (await ds.samples('val')).slice(0, 3);
     return Promise.all(samples.map((s) => loadRgbImage(s.imagePath)));
   }
-  return (['um', 'umm', 'uu'] as const)
-    .map((c, i) => ({ data: renderRoadScene(i, c, 188, 620).image, height: 188, width: 620 }));
+  return (['um', 'umm', 'uu'] as const).map((c, i) => ({
+    data: renderRoadScene(i, c, 188, 620).image,
+    height: 188,
+    width: 620,
+  }));
 }
 
 /** Frames per second the page sustains over `seconds` after a warm-up, and its last latency. */
@@ -70,15 +77,17 @@ function presetTable(): void {
   console.log('|---|---|---|---|---|---|---|---|');
   const mib = (b: number) => `${(b / 2 ** 20).toFixed(b < 2 ** 20 ? 3 : 1)} MiB`;
   for (const preset of ['paper', 'cpu', 'smoke'] as const) {
-    for (const fc6 of preset === 'paper' ? ['paper', 'lite'] as const : [undefined]) {
+    for (const fc6 of preset === 'paper' ? (['paper', 'lite'] as const) : [undefined]) {
       for (const numClasses of [2, 11]) {
         const c = resolveTrainConfig(preset, { model: { numClasses, ...(fc6 && { fc6 }) } });
         const model = buildFcn8({ ...c.model, dropout: 0 });
         const n = model.countParams();
         model.dispose();
-        console.log(`| ${preset} | ${c.model.fc6} | ${c.model.widthMultiplier} | ${numClasses} | ` +
-          `${n.toLocaleString('en')} | ` +
-          `${mib(4 * n)} | ${mib(2 * n)} | ${mib(n)} |`);
+        console.log(
+          `| ${preset} | ${fc6Label(c.model.fc6)} | ${c.model.widthMultiplier} | ${numClasses} | ` +
+            `${n.toLocaleString('en')} | ` +
+            `${mib(4 * n)} | ${mib(2 * n)} | ${mib(n)} |`,
+        );
       }
     }
   }
@@ -96,9 +105,11 @@ async function main(): Promise<void> {
   const frames = await cameraFrames(data);
   const run = await loadRun(runDir);
   const m = run.config.model;
-  console.log(`run ${runDir}: ${run.config.preset} preset, width ${m.widthMultiplier}, fc6 ${m.fc6}, ` +
-    `${run.model.countParams()} parameters; camera frames ${frames[0].height}x${frames[0].width}; ` +
-    `${os.cpus().length} cores`);
+  console.log(
+    `run ${runDir}: ${run.config.preset} preset, width ${m.widthMultiplier}, fc6 ${fc6Label(m.fc6)}, ` +
+      `${run.model.countParams()} parameters; camera frames ${frames[0].height}x${frames[0].width}; ` +
+      `${os.cpus().length} cores`,
+  );
   run.model.dispose();
   const rows: string[] = [];
   for (const name of only) {
@@ -114,22 +125,26 @@ async function main(): Promise<void> {
       const ds = await openDataset(run.dataset.name, data, run.dataset.options);
       const samples = (await ds.samples('val')).filter((s) => s.labelPath);
       const r = await evaluateSamples(model, ds, samples, {
-        classNames: ds.classes.map((c) => c.name), ignoreIndex: ds.ignoreIndex, inputShape: run.config.model.inputShape,
+        classNames: ds.classes.map((c) => c.name),
+        ignoreIndex: ds.ignoreIndex,
+        inputShape: run.config.model.inputShape,
       });
       miou = (100 * r.metrics.meanIoU).toFixed(2);
     }
     model.dispose();
     for (const size of sizes) {
       const p = await pageFps(out, frames, size, seconds, tmp);
-      const row = `| ${name} | ${(bytes / 2 ** 20).toFixed(2)} MiB | ${loadMs.toFixed(0)} ms | ` +
+      const row =
+        `| ${name} | ${(bytes / 2 ** 20).toFixed(2)} MiB | ${loadMs.toFixed(0)} ms | ` +
         `${p.loadMs.toFixed(0)} ms | ${size} | ` +
         `${p.fps.toFixed(2)} | ${p.latencyMs.toFixed(0)} ms | ${miou} | ${p.backend} |`;
       console.log(row);
       rows.push(row);
     }
   }
-  console.log('\n| weights | weights.bin | load (Node) | load (page) | input | FPS | latency | val mIoU | ' +
-    'page backend |');
+  console.log(
+    '\n| weights | weights.bin | load (Node) | load (page) | input | FPS | latency | val mIoU | ' + 'page backend |',
+  );
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
   fs.rmSync(tmp, { recursive: true, force: true });

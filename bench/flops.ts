@@ -24,14 +24,28 @@ export interface ConvCost {
  * tap). Dilation does not change the count (same taps, spread out); pools,
  * ReLUs, adds and dropout are left out (under 1% of the total).
  */
-export function fcn8ConvCosts(model: Pick<Fcn8Config, 'fc6' | 'widthMultiplier' | 'numClasses'>,
-  height: number, width: number): ConvCost[] {
-  return fcn8ConvLayers(model, height, width).map(({ name, kernel, cin, cout, at: [h, w] }) =>
-    ({ name, kernel, cin, cout, height: h, width: w, flops: 2 * kernel * kernel * cin * cout * h * w }));
+export function fcn8ConvCosts(
+  model: Pick<Fcn8Config, 'fc6' | 'widthMultiplier' | 'numClasses'>,
+  height: number,
+  width: number,
+): ConvCost[] {
+  return fcn8ConvLayers(model, height, width).map(({ name, kernel, cin, cout, at: [h, w] }) => ({
+    name,
+    kernel,
+    cin,
+    cout,
+    height: h,
+    width: w,
+    flops: 2 * kernel * kernel * cin * cout * h * w,
+  }));
 }
 
 /** Forward FLOPs of buildFcn8(model) for `batch` images of [height, width]. */
-export function fcn8ForwardFlops(model: Pick<Fcn8Config, 'fc6' | 'widthMultiplier' | 'numClasses'>,
-  height: number, width: number, batch = 1): number {
+export function fcn8ForwardFlops(
+  model: Pick<Fcn8Config, 'fc6' | 'widthMultiplier' | 'numClasses'>,
+  height: number,
+  width: number,
+  batch = 1,
+): number {
   return batch * fcn8ConvCosts(model, height, width).reduce((sum, c) => sum + c.flops, 0);
 }

@@ -103,16 +103,41 @@ export function median(xs: readonly number[]): number {
 }
 
 /** A row with the fields that do not need a measurement. */
-export function emptyRow(spec: Omit<RowSpec, 'forced' | 'warmup' | 'steps' | 'backend' | 'l2'> & { backend: string },
-  status: RowStatus, reason: string | null, detail: string | null = null): BenchRow {
+export function emptyRow(
+  spec: Omit<RowSpec, 'forced' | 'warmup' | 'steps' | 'backend' | 'l2'> & { backend: string },
+  status: RowStatus,
+  reason: string | null,
+  detail: string | null = null,
+): BenchRow {
   return {
-    backend: spec.backend, detail, height: spec.height, width: spec.width, batch: spec.batch, fc6: spec.fc6,
-    workers: spec.workers, widthMultiplier: spec.widthMultiplier, status, reason,
-    forwardMs: null, trainStepMs: null, trainToForward: null, imagesPerSecond: null, forwardImagesPerSecond: null,
-    forwardGflop: fcn8ForwardFlops({ fc6: spec.fc6, widthMultiplier: spec.widthMultiplier, numClasses: 2 },
-      spec.height, spec.width, spec.batch) / 1e9,
-    forwardGflopPerSecond: null, peakTensorMiB: null, peakRssMiB: null, epochSeconds: null,
-    forwardSamplesMs: [], trainSamplesMs: [],
+    backend: spec.backend,
+    detail,
+    height: spec.height,
+    width: spec.width,
+    batch: spec.batch,
+    fc6: spec.fc6,
+    workers: spec.workers,
+    widthMultiplier: spec.widthMultiplier,
+    status,
+    reason,
+    forwardMs: null,
+    trainStepMs: null,
+    trainToForward: null,
+    imagesPerSecond: null,
+    forwardImagesPerSecond: null,
+    forwardGflop:
+      fcn8ForwardFlops(
+        { fc6: spec.fc6, widthMultiplier: spec.widthMultiplier, numClasses: 2 },
+        spec.height,
+        spec.width,
+        spec.batch,
+      ) / 1e9,
+    forwardGflopPerSecond: null,
+    peakTensorMiB: null,
+    peakRssMiB: null,
+    epochSeconds: null,
+    forwardSamplesMs: [],
+    trainSamplesMs: [],
   };
 }
 
@@ -120,7 +145,10 @@ export function emptyRow(spec: Omit<RowSpec, 'forced' | 'warmup' | 'steps' | 'ba
 export function completeRow(row: BenchRow, forwardMs: number | null, trainStepMs: number): BenchRow {
   const perS = (ms: number) => (row.batch * 1000) / ms;
   return {
-    ...row, status: 'ok', forwardMs, trainStepMs,
+    ...row,
+    status: 'ok',
+    forwardMs,
+    trainStepMs,
     trainToForward: forwardMs === null ? null : trainStepMs / forwardMs,
     imagesPerSecond: perS(trainStepMs),
     forwardImagesPerSecond: forwardMs === null ? null : perS(forwardMs),
@@ -145,20 +173,36 @@ export function syntheticBatch(batch: number, height: number, width: number, see
 }
 
 /** The training config a row uses: the paper preset at the row's size, fc6 and width. */
-export function rowTrainConfig(spec: Pick<RowSpec, 'height' | 'width' | 'batch' | 'fc6' | 'workers' | 'widthMultiplier' | 'l2'>): TrainConfig {
+export function rowTrainConfig(
+  spec: Pick<RowSpec, 'height' | 'width' | 'batch' | 'fc6' | 'workers' | 'widthMultiplier' | 'l2'>,
+): TrainConfig {
   return resolveTrainConfig('paper', {
-    batchSize: spec.batch, workers: spec.workers,
+    batchSize: spec.batch,
+    workers: spec.workers,
     model: {
-      inputShape: [spec.height, spec.width], fc6: spec.fc6, widthMultiplier: spec.widthMultiplier,
+      inputShape: [spec.height, spec.width],
+      fc6: spec.fc6,
+      widthMultiplier: spec.widthMultiplier,
       ...(spec.l2 === null ? {} : { l2: spec.l2 }),
     },
   });
 }
 
 /** Bytes of the largest kernel or conv output of a row's model: WebGPU binds each tensor as one buffer. */
-export function largestTensorBytes(spec: Pick<RowSpec, 'height' | 'width' | 'batch' | 'fc6' | 'widthMultiplier'>): number {
-  const costs = fcn8ConvCosts({ fc6: spec.fc6, widthMultiplier: spec.widthMultiplier, numClasses: 2 }, spec.height, spec.width);
-  return 4 * Math.max(...costs.map((c) => Math.max(c.kernel * c.kernel * c.cin * c.cout, spec.batch * c.height * c.width * c.cout)));
+export function largestTensorBytes(
+  spec: Pick<RowSpec, 'height' | 'width' | 'batch' | 'fc6' | 'widthMultiplier'>,
+): number {
+  const costs = fcn8ConvCosts(
+    { fc6: spec.fc6, widthMultiplier: spec.widthMultiplier, numClasses: 2 },
+    spec.height,
+    spec.width,
+  );
+  return (
+    4 *
+    Math.max(
+      ...costs.map((c) => Math.max(c.kernel * c.kernel * c.cin * c.cout, spec.batch * c.height * c.width * c.cout)),
+    )
+  );
 }
 
 /**
@@ -205,7 +249,7 @@ export async function measureRow(spec: RowSpec, detail: string | null = null): P
   const model = buildFcn8(config.model);
   const optimizer = adamOptimizer(config.learningRate);
   const batch = syntheticBatch(spec.batch, spec.height, spec.width);
-  const x = preprocessImages(batch.images, spec.batch, spec.height, spec.width);  // [B, H, W, 3]
+  const x = preprocessImages(batch.images, spec.batch, spec.height, spec.width); // [B, H, W, 3]
   let trainer: Pick<DataParallelStepper, 'stepper' | 'close'> | null = null;
   const gpuErrors = watchWebgpuErrors();
   try {
@@ -221,9 +265,16 @@ export async function measureRow(spec: RowSpec, detail: string | null = null): P
         if (i >= spec.warmup) forwardSamples.push(ms);
       }
     }
-    trainer = spec.workers > 1
-      ? await createDataParallelStepper({ model, optimizer, config, workers: spec.workers, ignoreIndex: IGNORE_INDEX })
-      : { stepper: (b: Batch, step: number) => trainStep(model, optimizer, b, config, step), close: async () => {} };
+    trainer =
+      spec.workers > 1
+        ? await createDataParallelStepper({
+            model,
+            optimizer,
+            config,
+            workers: spec.workers,
+            ignoreIndex: IGNORE_INDEX,
+          })
+        : { stepper: (b: Batch, step: number) => trainStep(model, optimizer, b, config, step), close: async () => {} };
     const { stepper } = trainer;
     const trainSamples: number[] = [];
     let peakTensorBytes = 0;
@@ -239,8 +290,11 @@ export async function measureRow(spec: RowSpec, detail: string | null = null): P
     await gpuErrors?.check();
     const row = completeRow(base, forwardSamples.length ? median(forwardSamples) : null, median(trainSamples));
     return {
-      ...row, forwardSamplesMs: forwardSamples, trainSamplesMs: trainSamples,
-      peakTensorMiB: peakTensorBytes / MIB, peakRssMiB: process.resourceUsage().maxRSS / 1024,
+      ...row,
+      forwardSamplesMs: forwardSamples,
+      trainSamplesMs: trainSamples,
+      peakTensorMiB: peakTensorBytes / MIB,
+      peakRssMiB: process.resourceUsage().maxRSS / 1024,
     };
   } finally {
     await trainer?.close();
@@ -265,7 +319,10 @@ function watchWebgpuErrors(): { check(): Promise<void> } | null {
       const oom = await device.popErrorScope();
       const invalid = await device.popErrorScope();
       const err = oom ?? invalid;
-      if (err) throw new BackendError(`WebGPU rejected the work (${oom ? 'out of memory' : 'validation'}): ${err.message.split('\n')[0]}`);
+      if (err)
+        throw new BackendError(
+          `WebGPU rejected the work (${oom ? 'out of memory' : 'validation'}): ${err.message.split('\n')[0]}`,
+        );
     },
   };
 }
@@ -275,7 +332,10 @@ async function profiledPeakBytes(fn: () => Promise<unknown>): Promise<number> {
   const check = tf.env().getBool('CHECK_COMPUTATION_FOR_ERRORS');
   tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', false);
   try {
-    const info = await tf.profile(async () => { await fn(); return [] as tf.Tensor[]; });
+    const info = await tf.profile(async () => {
+      await fn();
+      return [] as tf.Tensor[];
+    });
     return info.peakBytes;
   } finally {
     tf.env().set('CHECK_COMPUTATION_FOR_ERRORS', check);
@@ -303,8 +363,21 @@ export interface BenchOptions {
 }
 
 const DEFAULTS: BenchOptions = {
-  backends: null, shapes: [[96, 288], [160, 576]], batch: 2, fc6: ['lite', 'paper'], workers: [1, 2],
-  widthMultiplier: 1, l2: null, warmup: 2, steps: 3, peer: null, peerDevice: 'cpu', peerThreads: 2,
+  backends: null,
+  shapes: [
+    [96, 288],
+    [160, 576],
+  ],
+  batch: 2,
+  fc6: ['lite', 'paper'],
+  workers: [1, 2],
+  widthMultiplier: 1,
+  l2: null,
+  warmup: 2,
+  steps: 3,
+  peer: null,
+  peerDevice: 'cpu',
+  peerThreads: 2,
   out: path.join(__dirname, 'results.json'),
 };
 
@@ -323,7 +396,10 @@ const USAGE = `usage: npm run bench -- [flags]
   --out bench/results.json`;
 
 function parseList<T>(flag: string, text: string, parse: (s: string) => T): T[] {
-  const items = text.split(',').map((s) => s.trim()).filter(Boolean);
+  const items = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!items.length) throw new ConfigError(`${flag} needs a comma-separated list; got "${text}"`);
   return items.map(parse);
 }
@@ -348,20 +424,35 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
       case '--quick':
         Object.assign(o, { shapes: [[96, 288]], fc6: ['lite'], workers: [1, 2], steps: 2 });
         break;
-      case '--shapes': o.shapes = parseList(flag, value(), parseInputShape); break;
-      case '--backends': o.backends = parseList(flag, value(), (s) => {
-        const b = s.toLowerCase();
-        if (!BACKEND_ORDER.includes(b as BackendChoice)) throw new ConfigError(`--backends: "${s}" is not one of ${BACKEND_ORDER.join(', ')}`);
-        return b as BackendChoice;
-      }); break;
-      case '--fc6': o.fc6 = parseList(flag, value(), (s) => {
-        if (s !== 'lite' && s !== 'paper') throw new ConfigError(`--fc6: "${s}" is not lite or paper`);
-        return s;
-      }); break;
-      case '--workers': o.workers = parseList(flag, value(), (s) => parsePositiveInt(flag, s)); break;
-      case '--batch': o.batch = parsePositiveInt(flag, value()); break;
-      case '--steps': o.steps = parsePositiveInt(flag, value()); break;
-      case '--warmup': o.warmup = parsePositiveInt(flag, value()); break;
+      case '--shapes':
+        o.shapes = parseList(flag, value(), parseInputShape);
+        break;
+      case '--backends':
+        o.backends = parseList(flag, value(), (s) => {
+          const b = s.toLowerCase();
+          if (!BACKEND_ORDER.includes(b as BackendChoice))
+            throw new ConfigError(`--backends: "${s}" is not one of ${BACKEND_ORDER.join(', ')}`);
+          return b as BackendChoice;
+        });
+        break;
+      case '--fc6':
+        o.fc6 = parseList(flag, value(), (s) => {
+          if (s !== 'lite' && s !== 'paper') throw new ConfigError(`--fc6: "${s}" is not lite or paper`);
+          return s;
+        });
+        break;
+      case '--workers':
+        o.workers = parseList(flag, value(), (s) => parsePositiveInt(flag, s));
+        break;
+      case '--batch':
+        o.batch = parsePositiveInt(flag, value());
+        break;
+      case '--steps':
+        o.steps = parsePositiveInt(flag, value());
+        break;
+      case '--warmup':
+        o.warmup = parsePositiveInt(flag, value());
+        break;
       case '--width': {
         const w = Number(value());
         if (!(w > 0 && w <= 1)) throw new ConfigError(`--width must be in (0, 1]; got ${argv[i]}`);
@@ -386,9 +477,14 @@ export function parseBenchArgs(argv: readonly string[], env: NodeJS.ProcessEnv =
         o.peerDevice = d;
         break;
       }
-      case '--out': o.out = path.resolve(value()); break;
-      case '-h': case '--help': throw new ConfigError(USAGE);
-      default: throw new ConfigError(`unknown flag "${flag}"\n${USAGE}`);
+      case '--out':
+        o.out = path.resolve(value());
+        break;
+      case '-h':
+      case '--help':
+        throw new ConfigError(USAGE);
+      default:
+        throw new ConfigError(`unknown flag "${flag}"\n${USAGE}`);
     }
   }
   const forced = (env.FCN_BACKEND ?? '').trim().toLowerCase();
@@ -412,8 +508,17 @@ export function plannedRows(o: BenchOptions): RowSpec[] {
       for (const fc6 of o.fc6) {
         for (const workers of o.workers) {
           rows.push({
-            backend, forced, height, width, batch: o.batch, fc6, workers, widthMultiplier: o.widthMultiplier, l2: o.l2,
-            warmup: o.warmup, steps: o.steps,
+            backend,
+            forced,
+            height,
+            width,
+            batch: o.batch,
+            fc6,
+            workers,
+            widthMultiplier: o.widthMultiplier,
+            l2: o.l2,
+            warmup: o.warmup,
+            steps: o.steps,
           });
         }
       }
@@ -428,13 +533,14 @@ type ChildResult = { row: BenchRow } | { unavailable: string };
 /** The child's side: activate the backend, measure one row, write the result to `outFile`. */
 async function runChild(spec: RowSpec, outFile: string): Promise<void> {
   let result: ChildResult;
-  const probe = await defaultProbe.init(spec.backend, { forced: spec.forced })
+  const probe = await defaultProbe
+    .init(spec.backend, { forced: spec.forced })
     .catch((err: Error): { ok: false; reason: string } => ({ ok: false, reason: err.message }));
   if (!probe.ok) {
     result = { unavailable: probe.reason };
   } else {
     try {
-      registerTrainingGradients();  // as selectBackend does
+      registerTrainingGradients(); // as selectBackend does
       result = { row: await measureRow(spec, probe.detail) };
     } catch (err) {
       result = { row: emptyRow(spec, 'failed', `failed: ${(err as Error).message.split('\n')[0]}`, probe.detail) };
@@ -447,17 +553,22 @@ async function runChild(spec: RowSpec, outFile: string): Promise<void> {
 function runRowInChild(spec: RowSpec): Promise<ChildResult> {
   const outFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fcn-bench-')), 'row.json');
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, __filename, '--child', JSON.stringify(spec), outFile],
-      { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [...process.execArgv, __filename, '--child', JSON.stringify(spec), outFile], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr = (stderr + d.toString()).slice(-4000); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
+    });
     child.on('close', (code, signal) => {
       let result: ChildResult;
       try {
         result = JSON.parse(fs.readFileSync(outFile, 'utf8')) as ChildResult;
       } catch {
         const last = stderr.trim().split('\n').filter(Boolean).slice(-1)[0] ?? '';
-        result = { row: emptyRow(spec, 'failed', `failed: the row's process ended (${signal ?? `exit ${code}`}) ${last}`.trim()) };
+        result = {
+          row: emptyRow(spec, 'failed', `failed: the row's process ended (${signal ?? `exit ${code}`}) ${last}`.trim()),
+        };
       }
       fs.rmSync(path.dirname(outFile), { recursive: true, force: true });
       resolve(result);
@@ -478,23 +589,50 @@ export function findTorchPython(env: NodeJS.ProcessEnv = process.env): string | 
 /** Runs bench/pytorch_peer.py on the same shapes and fc6 variants; its rows, or one failed row per shape. */
 function runPeer(o: BenchOptions): BenchRow[] {
   const backend = `pytorch-${o.peerDevice}`;
-  const specs = o.shapes.flatMap(([height, width]) => o.fc6.map((fc6) => ({
-    backend, height, width, batch: o.batch, fc6, workers: 1, widthMultiplier: o.widthMultiplier,
-  })));
+  const specs = o.shapes.flatMap(([height, width]) =>
+    o.fc6.map((fc6) => ({
+      backend,
+      height,
+      width,
+      batch: o.batch,
+      fc6,
+      workers: 1,
+      widthMultiplier: o.widthMultiplier,
+    })),
+  );
   const py = findTorchPython();
   if (!py) {
-    return specs.map((s) => emptyRow(s, 'skipped',
-      'skipped: no python3 with torch (apt-get install -y python3-torch, or set FCN_PYTHON)'));
+    return specs.map((s) =>
+      emptyRow(s, 'skipped', 'skipped: no python3 with torch (apt-get install -y python3-torch, or set FCN_PYTHON)'),
+    );
   }
   const l2 = o.l2 ?? rowTrainConfig({ ...specs[0], l2: null }).model.l2;
   const request = { device: o.peerDevice, threads: o.peerThreads, warmup: o.warmup, steps: o.steps, l2, rows: specs };
   const script = path.join(__dirname, 'pytorch_peer.py');
-  process.stderr.write(`bench: PyTorch peer (${py}, ${o.peerDevice}${o.peerDevice === 'cpu' ? `, ${o.peerThreads} threads` : ''})\n`);
-  const r = spawnSync(py, [script], { input: JSON.stringify(request), encoding: 'utf8', stdio: ['pipe', 'pipe', 'inherit'], maxBuffer: 64 * MIB });
-  const measured = new Map<string, { detail: string; forwardMs: number[]; trainStepMs: number[]; peakMiB: number | null }>();
+  process.stderr.write(
+    `bench: PyTorch peer (${py}, ${o.peerDevice}${o.peerDevice === 'cpu' ? `, ${o.peerThreads} threads` : ''})\n`,
+  );
+  const r = spawnSync(py, [script], {
+    input: JSON.stringify(request),
+    encoding: 'utf8',
+    stdio: ['pipe', 'pipe', 'inherit'],
+    maxBuffer: 64 * MIB,
+  });
+  const measured = new Map<
+    string,
+    { detail: string; forwardMs: number[]; trainStepMs: number[]; peakMiB: number | null }
+  >();
   if (r.status === 0) {
     for (const line of r.stdout.split('\n').filter(Boolean)) {
-      const m = JSON.parse(line) as { height: number; width: number; fc6: string; detail: string; forwardMs: number[]; trainStepMs: number[]; peakMiB: number | null };
+      const m = JSON.parse(line) as {
+        height: number;
+        width: number;
+        fc6: string;
+        detail: string;
+        forwardMs: number[];
+        trainStepMs: number[];
+        peakMiB: number | null;
+      };
       measured.set(`${m.height}x${m.width}/${m.fc6}`, m);
     }
   }
@@ -502,19 +640,31 @@ function runPeer(o: BenchOptions): BenchRow[] {
     const m = measured.get(`${s.height}x${s.width}/${s.fc6}`);
     if (!m) return emptyRow(s, 'failed', `failed: ${script} exited ${r.status ?? r.signal}`);
     const row = completeRow(emptyRow(s, 'ok', null, m.detail), median(m.forwardMs), median(m.trainStepMs));
-    return { ...row, forwardSamplesMs: m.forwardMs, trainSamplesMs: m.trainStepMs, peakTensorMiB: m.peakMiB, peakRssMiB: null };
+    return {
+      ...row,
+      forwardSamplesMs: m.forwardMs,
+      trainSamplesMs: m.trainStepMs,
+      peakTensorMiB: m.peakMiB,
+      peakRssMiB: null,
+    };
   });
 }
 
 /** Adds our-over-peer throughput ratios to our rows with a peer row of the same shape and fc6. */
 export function attachPeerRatios(rows: BenchRow[], peers: readonly BenchRow[]): BenchRow[] {
   return rows.map((r) => {
-    const p = peers.find((q) => q.status === 'ok' && q.height === r.height && q.width === r.width && q.fc6 === r.fc6 && q.batch === r.batch);
+    const p = peers.find(
+      (q) =>
+        q.status === 'ok' && q.height === r.height && q.width === r.width && q.fc6 === r.fc6 && q.batch === r.batch,
+    );
     if (!p || r.status !== 'ok') return r;
     return {
       ...r,
       vsPeerTrain: r.imagesPerSecond !== null && p.imagesPerSecond ? r.imagesPerSecond / p.imagesPerSecond : null,
-      vsPeerForward: r.forwardImagesPerSecond !== null && p.forwardImagesPerSecond ? r.forwardImagesPerSecond / p.forwardImagesPerSecond : null,
+      vsPeerForward:
+        r.forwardImagesPerSecond !== null && p.forwardImagesPerSecond
+          ? r.forwardImagesPerSecond / p.forwardImagesPerSecond
+          : null,
     };
   });
 }
@@ -522,16 +672,41 @@ export function attachPeerRatios(rows: BenchRow[], peers: readonly BenchRow[]): 
 /** The printed table: one line per row, measured numbers or the reason. */
 export function formatTable(rows: readonly BenchRow[]): string {
   const f = (v: number | null | undefined, digits = 0) => (v === null || v === undefined ? '-' : v.toFixed(digits));
-  const header = ['backend', 'input', 'batch', 'fc6', 'workers', 'forward ms', 'step ms', 'step/fwd', 'img/s', 'fwd GFLOP/s', 'peak MiB', 'epoch s', 'vs peer'];
+  const header = [
+    'backend',
+    'input',
+    'batch',
+    'fc6',
+    'workers',
+    'forward ms',
+    'step ms',
+    'step/fwd',
+    'img/s',
+    'fwd GFLOP/s',
+    'peak MiB',
+    'epoch s',
+    'vs peer',
+  ];
   const lines = rows.map((r) => {
     const head = [r.backend, `${r.height}x${r.width}`, String(r.batch), r.fc6, String(r.workers)];
     if (r.status !== 'ok') return [...head, r.reason ?? r.status];
     const peak = Math.max(r.peakTensorMiB ?? 0, r.peakRssMiB ?? 0);
-    return [...head, f(r.forwardMs), f(r.trainStepMs), f(r.trainToForward, 2), f(r.imagesPerSecond, 2), f(r.forwardGflopPerSecond, 1),
-      peak ? f(peak) : '-', f(r.epochSeconds, 1), r.vsPeerTrain ? `${r.vsPeerTrain.toFixed(2)}x` : '-'];
+    return [
+      ...head,
+      f(r.forwardMs),
+      f(r.trainStepMs),
+      f(r.trainToForward, 2),
+      f(r.imagesPerSecond, 2),
+      f(r.forwardGflopPerSecond, 1),
+      peak ? f(peak) : '-',
+      f(r.epochSeconds, 1),
+      r.vsPeerTrain ? `${r.vsPeerTrain.toFixed(2)}x` : '-',
+    ];
   });
   // A skipped row's reason is its last cell and spans the measured columns.
-  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => (l.length === header.length || i < 5 ? (l[i] ?? '').length : 0))));
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...lines.map((l) => (l.length === header.length || i < 5 ? (l[i] ?? '').length : 0))),
+  );
   const pad = (cells: string[]) => cells.map((c, i) => (i < cells.length - 1 ? c.padEnd(widths[i]) : c)).join('  ');
   return [pad(header), ...lines.map(pad)].join('\n');
 }
@@ -558,19 +733,30 @@ async function main(argv: string[]): Promise<void> {
     }
     rows.push(result.row);
     const r = result.row;
-    process.stderr.write(`bench [${i + 1}/${specs.length}] ${label}: ${r.status === 'ok'
-      ? `forward ${r.forwardMs === null ? '-' : r.forwardMs.toFixed(0)} ms, step ${r.trainStepMs?.toFixed(0)} ms`
-      : r.reason} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+    process.stderr.write(
+      `bench [${i + 1}/${specs.length}] ${label}: ${
+        r.status === 'ok'
+          ? `forward ${r.forwardMs === null ? '-' : r.forwardMs.toFixed(0)} ms, step ${r.trainStepMs?.toFixed(0)} ms`
+          : r.reason
+      } (${((Date.now() - started) / 1000).toFixed(0)} s)\n`,
+    );
   }
   if (!rows.length) {
-    throw new ConfigError(`no backend could run the benchmark: ${[...unavailable].map(([b, why]) => `${b}: ${why}`).join('; ')}`);
+    throw new ConfigError(
+      `no backend could run the benchmark: ${[...unavailable].map(([b, why]) => `${b}: ${why}`).join('; ')}`,
+    );
   }
   const peers = o.peer ? runPeer(o) : [];
   const all = [...attachPeerRatios(rows, peers), ...peers];
   const results = {
     createdAt: new Date().toISOString(),
     command: `bench ${argv.join(' ')}`.trim(),
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? null, node: process.version, platform: `${process.platform}-${process.arch}` },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? null,
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    },
     options: o,
     unavailable: Object.fromEntries(unavailable),
     rows: all,
@@ -578,9 +764,12 @@ async function main(argv: string[]): Promise<void> {
   fs.mkdirSync(path.dirname(o.out), { recursive: true });
   fs.writeFileSync(o.out, `${JSON.stringify(results, null, 2)}\n`);
   console.log(formatTable(all));
-  for (const [b, detail] of new Map(all.filter((r) => r.detail).map((r) => [r.backend, r.detail]))) console.log(`${b}: ${detail}`);
+  for (const [b, detail] of new Map(all.filter((r) => r.detail).map((r) => [r.backend, r.detail])))
+    console.log(`${b}: ${detail}`);
   for (const [b, why] of unavailable) console.log(`${b}: not available (${why})`);
-  console.log(`wrote ${path.relative(process.cwd(), o.out) || o.out} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  console.log(
+    `wrote ${path.relative(process.cwd(), o.out) || o.out} (${((Date.now() - started) / 1000).toFixed(0)} s)`,
+  );
 }
 
 if (require.main === module) {

@@ -65,7 +65,8 @@ function describe(times: StepTime[], images: number): { ips: number; line: strin
   const cpu = median(times.map((t) => t.cpu));
   return {
     ips: images / wall,
-    line: `${(images / wall).toFixed(2)} img/s (s/step ${times.map((t) => t.wall.toFixed(2)).join(' ')}; ` +
+    line:
+      `${(images / wall).toFixed(2)} img/s (s/step ${times.map((t) => t.wall.toFixed(2)).join(' ')}; ` +
       `${(cpu / images).toFixed(2)} CPU s/img; ${(cpu / wall).toFixed(2)} cores)`,
   };
 }
@@ -99,7 +100,11 @@ async function cpuMs(f: (r: number) => Promise<void>, repeats: number): Promise<
  * the 2-lane critical path, i.e. the larger shard's gradients, the weight
  * broadcast, then summing and the update.
  */
-async function idealRatio(config: TrainConfig, batch: Batch, repeats: number): Promise<{ whole: number; critical: number }> {
+async function idealRatio(
+  config: TrainConfig,
+  batch: Batch,
+  repeats: number,
+): Promise<{ whole: number; critical: number }> {
   const model = buildFcn8(config.model);
   const optimizer = adamOptimizer(config.learningRate);
   const vars = trainableVariables(model);
@@ -108,13 +113,22 @@ async function idealRatio(config: TrainConfig, batch: Batch, repeats: number): P
   const shards = splitBatch(batch, 2, 255, null);
   const larger = shards[shards.length - 1];
   await trainStep(model, optimizer, batch, config, 0, 255);
-  const whole = await cpuMs(async (r) => { await trainStep(model, optimizer, batch, config, 1 + r, 255); }, repeats);
+  const whole = await cpuMs(async (r) => {
+    await trainStep(model, optimizer, batch, config, 1 + r, 255);
+  }, repeats);
   const critical = await cpuMs(async (r) => {
     writeVariables(vars, layout, buffer);
-    const { grads } = await lossGradients(model, shardBatch(batch, larger, false),
-      { step: 1 + r, ignoreIndex: 255, classWeights: null, scale: larger.scale });
+    const { grads } = await lossGradients(model, shardBatch(batch, larger, false), {
+      step: 1 + r,
+      ignoreIndex: 255,
+      classWeights: null,
+      scale: larger.scale,
+    });
     // The buffer stands in for the other lane's gradient, added as the stepper adds it.
-    const summed = vars.map((v, i) => ({ name: v.name, tensor: tf.tidy(() => tf.add(grads[v.name], tf.tensor(layout.view(buffer, i), v.shape))) }));
+    const summed = vars.map((v, i) => ({
+      name: v.name,
+      tensor: tf.tidy(() => tf.add(grads[v.name], tf.tensor(layout.view(buffer, i), v.shape))),
+    }));
     optimizer.applyGradients(summed);
     tf.dispose([...Object.values(grads), ...summed.map((g) => g.tensor)]);
   }, repeats);
@@ -124,7 +138,10 @@ async function idealRatio(config: TrainConfig, batch: Batch, repeats: number): P
 }
 
 /** Broadcast (main: read weights into the shared buffer; worker: load them) against one Adam update. */
-async function syncCosts(model: tf.LayersModel, optimizer: tf.Optimizer): Promise<{ write: number; load: number; adam: number }> {
+async function syncCosts(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+): Promise<{ write: number; load: number; adam: number }> {
   const vars = trainableVariables(model);
   const layout = VariableLayout.of(vars);
   const buffer = layout.allocate();
@@ -148,11 +165,19 @@ async function main(): Promise<void> {
   const [h, w] = parseInputShape(arg('input', '96x288'));
   const steps = Number(arg('steps', '3'));
   const repeats = Number(arg('repeats', '3'));
-  console.log(`${backend.line}; load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; input ${h}x${w}, fc6 lite, ${steps} timed steps per run, ${repeats} runs each, 1 and 2 lanes alternating`);
+  console.log(
+    `${backend.line}; load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(
+        ' ',
+      )}; input ${h}x${w}, fc6 lite, ${steps} timed steps per run, ${repeats} runs each, 1 and 2 lanes alternating`,
+  );
 
   for (const width of widths) {
     const config: TrainConfig = resolveTrainConfig('cpu', {
-      batchSize: Math.max(...batches), model: { inputShape: [h, w], widthMultiplier: width, fc6: 'lite', dropout: 0 },
+      batchSize: Math.max(...batches),
+      model: { inputShape: [h, w], widthMultiplier: width, fc6: 'lite', dropout: 0 },
     });
     const singleModel = buildFcn8(config.model);
     const singleOpt = adamOptimizer(config.learningRate);
@@ -173,16 +198,21 @@ async function main(): Promise<void> {
           t2.push(await timeSteps(dp.stepper, batch, 1 + r * steps, steps));
         }
         const [a, b] = [describe(t1, size), describe(t2, size)];
-        console.log(`width ${width} batch ${size}: 1 lane ${a.line}; 2 lanes ${b.line}; ratio ${(b.ips / a.ips).toFixed(2)}`);
+        console.log(
+          `width ${width} batch ${size}: 1 lane ${a.line}; 2 lanes ${b.line}; ratio ${(b.ips / a.ips).toFixed(2)}`,
+        );
         const ideal = await idealRatio(config, batch, repeats);
-        console.log(`width ${width} batch ${size}: in-thread CPU ms: whole-batch step ${ideal.whole.toFixed(0)}, 2-lane critical path ` +
-          `${ideal.critical.toFixed(0)}: ratio on 2 free cores about ${(ideal.whole / ideal.critical).toFixed(2)}`);
+        console.log(
+          `width ${width} batch ${size}: in-thread CPU ms: whole-batch step ${ideal.whole.toFixed(0)}, 2-lane critical path ` +
+            `${ideal.critical.toFixed(0)}: ratio on 2 free cores about ${(ideal.whole / ideal.critical).toFixed(2)}`,
+        );
       }
       const cost = await syncCosts(singleModel, singleOpt);
       const params = trainableVariables(singleModel).reduce((n, v) => n + v.size, 0);
       console.log(
         `width ${width}: ${(params / 1e6).toFixed(2)}M parameters; weight broadcast ${cost.write.toFixed(1)} ms (main) + ` +
-        `${cost.load.toFixed(1)} ms (worker) per step, against ${cost.adam.toFixed(1)} ms for one Adam update`);
+          `${cost.load.toFixed(1)} ms (worker) per step, against ${cost.adam.toFixed(1)} ms for one Adam update`,
+      );
     } finally {
       await dp.close();
       singleModel.dispose();

@@ -7,7 +7,9 @@ if (!fs.existsSync(entry)) {
   console.error(`fcn: ${entry} is missing; build the project first with: npm run build`);
   process.exit(1);
 }
-require(entry).main(process.argv).catch((err) => {
-  console.error(err && err.message ? err.message : err);
-  process.exit(1);
-});
+require(entry)
+  .main(process.argv)
+  .catch((err) => {
+    console.error(err && err.message ? err.message : err);
+    process.exit(1);
+  });

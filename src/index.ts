@@ -10,8 +10,15 @@ export { pixelCrossEntropy } from './model/loss';
 export { readVgg16H5 } from './model/vgg16-weights';
 export { transplantVgg16, bilinearUpsampleKernel } from './model/surgery';
 export {
-  openDataset, resolveRoadDataset, splitTrainVal, loadRgbImage, BatchLoader, synthesizeRoadSet, checkDataset,
-  DATASET_NAMES, IGNORE_INDEX,
+  openDataset,
+  resolveRoadDataset,
+  splitTrainVal,
+  loadRgbImage,
+  BatchLoader,
+  synthesizeRoadSet,
+  checkDataset,
+  DATASET_NAMES,
+  IGNORE_INDEX,
 } from './data';
 export type { Batch, ClassInfo, DatasetName, LabelMap, RgbImage, SampleRef, SegDataset, Split } from './data';
 export { PRESETS, resolveTrainConfig, defaultPresetFor, type TrainConfig, type PresetName } from './run/config';

@@ -36,8 +36,12 @@ export function maxRelError(a: ArrayLike<number>, b: ArrayLike<number>, eps = 1e
 
 /** ||a - b|| / ||b||: robust where single entries are near zero. */
 export function relNormError(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0; let den = 0;
-  for (let i = 0; i < a.length; i++) { num += (a[i] - b[i]) ** 2; den += b[i] ** 2; }
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < a.length; i++) {
+    num += (a[i] - b[i]) ** 2;
+    den += b[i] ** 2;
+  }
   return Math.sqrt(num) / Math.max(Math.sqrt(den), 1e-30);
 }
 
@@ -46,7 +50,10 @@ const ROOT = path.resolve(__dirname, '..');
 /** Runs the built `fcn` command on wasm (npm test builds dist/ first); its exit code and both streams. */
 export function fcn(args: string[], env: NodeJS.ProcessEnv = {}): { code: number | null; out: string; err: string } {
   const r = spawnSync(process.execPath, [path.join(ROOT, 'bin/fcn.cjs'), ...args], {
-    cwd: ROOT, encoding: 'utf8', env: { ...process.env, FCN_BACKEND: 'wasm', ...env }, timeout: 240_000,
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, FCN_BACKEND: 'wasm', ...env },
+    timeout: 240_000,
   });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }

@@ -16,8 +16,12 @@ const IMPORT = /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*|^\s*import\s+)['
 /** Folder → folders it imports, with one file:line per edge as the witness. */
 export function folderGraph(srcDir: string): Map<string, Map<string, string>> {
   const graph = new Map<string, Map<string, string>>();
-  const walk = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? walk(path.join(dir, e.name)) : /\.(ts|js)$/.test(e.name) ? [path.join(dir, e.name)] : []);
+  const walk = (dir: string): string[] =>
+    fs
+      .readdirSync(dir, { withFileTypes: true })
+      .flatMap((e) =>
+        e.isDirectory() ? walk(path.join(dir, e.name)) : /\.(ts|js)$/.test(e.name) ? [path.join(dir, e.name)] : [],
+      );
   const folderOf = (file: string): string | null => {
     const rel = path.relative(srcDir, file).split(path.sep);
     return rel.length > 1 && rel[0] !== '..' ? rel[0] : null;
@@ -28,7 +32,9 @@ export function folderGraph(srcDir: string): Map<string, Map<string, string>> {
     const text = fs.readFileSync(file, 'utf8');
     for (const m of text.matchAll(IMPORT)) {
       const target = path.resolve(path.dirname(file), m[1]);
-      const to = folderOf(fs.existsSync(target) && fs.statSync(target).isDirectory() ? path.join(target, 'index.ts') : target);
+      const to = folderOf(
+        fs.existsSync(target) && fs.statSync(target).isDirectory() ? path.join(target, 'index.ts') : target,
+      );
       if (to === null || to === from) continue;
       const edges = graph.get(from) ?? new Map<string, string>();
       const line = text.slice(0, m.index).split('\n').length;
@@ -90,7 +96,10 @@ describe('layers of src/', () => {
       write('model/fcn8.ts', "import { b } from '../backend';\n");
       write('cli/index.ts', 'export const c = 1;\n');
       write('train/run.ts', "import { e } from '../eval/evaluate';\nexport const t = 1;\n");
-      write('eval/evaluate.ts', "import { t } from '../train/run';\nimport { c } from '../cli';\nexport const e = 1;\n");
+      write(
+        'eval/evaluate.ts',
+        "import { t } from '../train/run';\nimport { c } from '../cli';\nexport const e = 1;\n",
+      );
       write('index.ts', "export * from './cli';\n");
       assert.deepEqual(layerViolations(dir).sort(), [
         'eval imports cli (eval/evaluate.ts:2)',

@@ -20,9 +20,15 @@ const FCN = path.resolve(__dirname, '../bin/fcn.cjs');
 /** Starts `fcn train --resume` and SIGKILLs it after `ms`; resolves with whether it was still running. */
 function trainThenKill(args: string[], ms: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [FCN, ...args], { env: { ...process.env, FCN_BACKEND: 'wasm' }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [FCN, ...args], {
+      env: { ...process.env, FCN_BACKEND: 'wasm' },
+      stdio: 'ignore',
+    });
     const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-    child.on('exit', (_code, signal) => { clearTimeout(timer); resolve(signal === 'SIGKILL'); });
+    child.on('exit', (_code, signal) => {
+      clearTimeout(timer);
+      resolve(signal === 'SIGKILL');
+    });
   });
 }
 
@@ -41,14 +47,28 @@ async function checkRun(run: string): Promise<{ epoch: number; step: number } | 
 }
 
 async function main(): Promise<void> {
-  const opts = new Command('soak').option('--kills <n>', 'SIGKILLs', (v) => Number(v), 50).parse().opts<{ kills: number }>();
+  const opts = new Command('soak')
+    .option('--kills <n>', 'SIGKILLs', (v) => Number(v), 50)
+    .parse()
+    .opts<{ kills: number }>();
   await selectBackend({ forced: 'wasm', log: null });
   const dir = tmpDir('fcn-soak-');
   const data = path.join(dir, 'road');
   const run = path.join(dir, 'run');
   await synthesizeRoadSet(data, { count: 12, seed: 1, progress: false });
-  const train = (epochs: number) =>
-    ['train', '--data', data, '--preset', 'smoke', '--epochs', String(epochs), '--out', run, '--resume', '--no-progress'];
+  const train = (epochs: number) => [
+    'train',
+    '--data',
+    data,
+    '--preset',
+    'smoke',
+    '--epochs',
+    String(epochs),
+    '--out',
+    run,
+    '--resume',
+    '--no-progress',
+  ];
   let survived = 0;
   let killed = 0;
   let last: { epoch: number; step: number } | null = null;
@@ -61,18 +81,26 @@ async function main(): Promise<void> {
       if (last && now && now.step < last.step) throw new Error(`went back from step ${last.step} to ${now.step}`);
       last = now ?? last;
       survived++;
-      console.log(`kill ${k} at ${(ms / 1000).toFixed(1)} s: ${now ? `epoch ${now.epoch}, step ${now.step}` : 'no checkpoint yet'}`);
+      console.log(
+        `kill ${k} at ${(ms / 1000).toFixed(1)} s: ${now ? `epoch ${now.epoch}, step ${now.step}` : 'no checkpoint yet'}`,
+      );
     } catch (err) {
       console.log(`kill ${k} at ${(ms / 1000).toFixed(1)} s: the run folder does not load: ${(err as Error).message}`);
     }
   }
-  const finish = spawnSync(process.execPath, [FCN, ...train((last?.epoch ?? 0) + 1)],
-    { env: { ...process.env, FCN_BACKEND: 'wasm' }, encoding: 'utf8' });
-  const evaluated = spawnSync(process.execPath, [FCN, 'eval', '--run', run, '--no-progress'],
-    { env: { ...process.env, FCN_BACKEND: 'wasm' }, encoding: 'utf8' });
+  const finish = spawnSync(process.execPath, [FCN, ...train((last?.epoch ?? 0) + 1)], {
+    env: { ...process.env, FCN_BACKEND: 'wasm' },
+    encoding: 'utf8',
+  });
+  const evaluated = spawnSync(process.execPath, [FCN, 'eval', '--run', run, '--no-progress'], {
+    env: { ...process.env, FCN_BACKEND: 'wasm' },
+    encoding: 'utf8',
+  });
   const ok = finish.status === 0 && evaluated.status === 0;
-  console.log(`soak: ${opts.kills} SIGKILLs (${killed} while training ran), ${survived} survived (the run folder loaded ` +
-    `and resumed); the run then ${ok ? 'finished and evaluated' : `failed:\n${finish.stderr}${evaluated.stderr}`}`);
+  console.log(
+    `soak: ${opts.kills} SIGKILLs (${killed} while training ran), ${survived} survived (the run folder loaded ` +
+      `and resumed); the run then ${ok ? 'finished and evaluated' : `failed:\n${finish.stderr}${evaluated.stderr}`}`,
+  );
   fs.rmSync(dir, { recursive: true, force: true });
   process.exitCode = survived === opts.kills && ok ? 0 : 1;
 }

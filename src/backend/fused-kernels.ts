@@ -33,7 +33,10 @@ export const FUSED_L2_GRADIENT = 'FcnFusedL2Gradient';
 
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap };
 
-/** `t` itself, with one more holder (as an Identity adds), to be written in place; or a new buffer where others hold t's data. */
+/**
+ * `t` itself, with one more holder (as an Identity adds), to be written in place; or a new buffer where others hold t's
+ * data.
+ */
 function inPlaceOrNew(b: BackendWasm, t: tf.TensorInfo): tf.TensorInfo {
   if (b.refCount(t.dataId) !== 1) return b.makeOutput(t.shape, 'float32');
   b.incRef(t.dataId);
@@ -56,8 +59,24 @@ function fusedAdamWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] 
   const outs = [inPlaceOrNew(b, value), inPlaceOrNew(b, m), inPlaceOrNew(b, v)];
   const at = (t: tf.TensorInfo) => b.getMemoryOffset(t.dataId);
   const scalar = (t: tf.TensorInfo) => (b.typedArrayFromHeap(t) as Float32Array)[0];
-  simdKernels(b).adam(at(value), at(gradient), at(m), at(v), at(outs[0]), at(outs[1]), at(outs[2]), n,
-    beta1, 1 - beta1, beta2, 1 - beta2, scalar(correction1), scalar(correction2), -learningRate, epsilon);
+  simdKernels(b).adam(
+    at(value),
+    at(gradient),
+    at(m),
+    at(v),
+    at(outs[0]),
+    at(outs[1]),
+    at(outs[2]),
+    n,
+    beta1,
+    1 - beta1,
+    beta2,
+    1 - beta2,
+    scalar(correction1),
+    scalar(correction2),
+    -learningRate,
+    epsilon,
+  );
   if (outs[0].dataId === value.dataId) forgetPackedCopies(b, value);
   return outs;
 }
@@ -80,10 +99,13 @@ function fusedL2GradientWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorI
 }
 
 export function registerFusedKernelsWasm(): void {
-  const kernels: [string, (args: KernelArgs) => tf.TensorInfo[]][] = [[FUSED_ADAM, fusedAdamWasm], [FUSED_L2_GRADIENT, fusedL2GradientWasm]];
+  const kernels: [string, (args: KernelArgs) => tf.TensorInfo[]][] = [
+    [FUSED_ADAM, fusedAdamWasm],
+    [FUSED_L2_GRADIENT, fusedL2GradientWasm],
+  ];
   for (const [kernelName, kernelFunc] of kernels) {
     if (tf.getKernel(kernelName, 'wasm') === undefined) {
-      tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+      tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: kernelFunc });
     }
   }
 }

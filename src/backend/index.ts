@@ -17,12 +17,19 @@ export const BACKEND_ORDER: readonly BackendChoice[] = ['gpu', 'webgpu', 'node',
 
 /** The name tfjs knows each choice by. */
 export const TFJS_BACKEND_NAME: Record<BackendChoice, string> = {
-  gpu: 'tensorflow', webgpu: 'webgpu', node: 'tensorflow', wasm: 'wasm', cpu: 'cpu',
+  gpu: 'tensorflow',
+  webgpu: 'webgpu',
+  node: 'tensorflow',
+  wasm: 'wasm',
+  cpu: 'cpu',
 };
 
 const PACKAGE: Record<BackendChoice, string> = {
-  gpu: '@tensorflow/tfjs-node-gpu', webgpu: '@tensorflow/tfjs-backend-webgpu',
-  node: '@tensorflow/tfjs-node', wasm: '@tensorflow/tfjs-backend-wasm', cpu: '@tensorflow/tfjs-backend-cpu',
+  gpu: '@tensorflow/tfjs-node-gpu',
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
+  node: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs-backend-cpu',
 };
 
 /** What one attempt found: ready with a detail line, or skipped with the reason. */
@@ -73,7 +80,8 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<SelectedB
   if (current && !opts.probe && (!forced || forced === current.choice)) return current;
   if (forced && !BACKEND_ORDER.includes(forced as BackendChoice)) {
     throw new BackendError(
-      `FCN_BACKEND=${forcedRaw} is not a backend; use one of ${BACKEND_ORDER.join(', ')} (or unset it to choose automatically)`);
+      `FCN_BACKEND=${forcedRaw} is not a backend; use one of ${BACKEND_ORDER.join(', ')} (or unset it to choose automatically)`,
+    );
   }
   const probe = opts.probe ?? defaultProbe;
   const log = opts.log === undefined ? (l: string) => console.error(l) : opts.log;
@@ -90,14 +98,18 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<SelectedB
       if (forced) {
         throw new BackendError(
           `FCN_BACKEND=${forced} was asked for, but ${PACKAGE[choice]} cannot be used: ${result.reason}. ` +
-          `Unset FCN_BACKEND to pick the best available backend, or fix the above (see \`npx fcn doctor\`).`);
+            `Unset FCN_BACKEND to pick the best available backend, or fix the above (see \`npx fcn doctor\`).`,
+        );
       }
       skipped.push({ choice, reason: result.reason });
       continue;
     }
     const why = skipped.length ? `; skipped ${skipped.map((s) => `${PACKAGE[s.choice]}: ${s.reason}`).join('; ')}` : '';
     const selected: SelectedBackend = {
-      choice, name: TFJS_BACKEND_NAME[choice], detail: result.detail, skipped,
+      choice,
+      name: TFJS_BACKEND_NAME[choice],
+      detail: result.detail,
+      skipped,
       line: `backend: ${choice} (${result.detail})${forced ? ' forced by FCN_BACKEND' : ''}${why}`,
     };
     log?.(selected.line);
@@ -105,7 +117,9 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<SelectedB
     if (!opts.probe) current = selected;
     return selected;
   }
-  throw new BackendError(`no tfjs backend could be loaded: ${skipped.map((s) => `${s.choice}: ${s.reason}`).join('; ')}`);
+  throw new BackendError(
+    `no tfjs backend could be loaded: ${skipped.map((s) => `${s.choice}: ${s.reason}`).join('; ')}`,
+  );
 }
 
 /**
@@ -120,6 +134,7 @@ export function registerTrainingGradients(): void {
 /** A require() that reports "not installed" apart from "installed but broken". */
 function tryRequire(pkg: string): { ok: true; mod: unknown } | { ok: false; reason: string } {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- optional packages, probed at run time
     return { ok: true, mod: require(pkg) };
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -135,7 +150,11 @@ export const CUDA_LIBRARIES = ['libcudart.so.11.0', 'libcublas.so.11', 'libcudnn
 export function findSharedLibrary(name: string, env: NodeJS.ProcessEnv = process.env): string | null {
   const dirs = [
     ...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
-    '/usr/local/cuda/lib64', '/usr/lib/x86_64-linux-gnu', '/usr/lib64', '/usr/lib', '/lib/x86_64-linux-gnu',
+    '/usr/local/cuda/lib64',
+    '/usr/lib/x86_64-linux-gnu',
+    '/usr/lib64',
+    '/usr/lib',
+    '/lib/x86_64-linux-gnu',
   ];
   for (const dir of dirs) {
     const p = path.join(dir, name);
@@ -148,7 +167,11 @@ export function findSharedLibrary(name: string, env: NodeJS.ProcessEnv = process
 function checkSameCore(nativePkg: string): string | null {
   if (tf.findBackendFactory('tensorflow')) return null;
   let theirs = '?';
-  try { theirs = require.resolve('@tensorflow/tfjs-core', { paths: [path.dirname(require.resolve(nativePkg))] }); } catch { /* reported as '?' */ }
+  try {
+    theirs = require.resolve('@tensorflow/tfjs-core', { paths: [path.dirname(require.resolve(nativePkg))] });
+  } catch {
+    /* reported as '?' */
+  }
   return `it registered its backend on another copy of @tensorflow/tfjs-core (${theirs}, ours: ${require.resolve('@tensorflow/tfjs-core')}); run \`npm dedupe\``;
 }
 
@@ -168,12 +191,15 @@ export const defaultProbe: BackendProbe = {
         const req = tryRequire(PACKAGE.gpu);
         if (!req.ok) return { ok: false, reason: req.reason };
         // libtensorflow's GPU build silently runs on the CPU without CUDA; don't call that a GPU.
-        if (missing.length) return { ok: false, reason: `installed, but CUDA libraries not found: ${missing.join(', ')}` };
+        if (missing.length)
+          return { ok: false, reason: `installed, but CUDA libraries not found: ${missing.join(', ')}` };
         if (!process.env.TF_FORCE_GPU_ALLOW_GROWTH) process.env.TF_FORCE_GPU_ALLOW_GROWTH = 'true';
         const dup = checkSameCore(PACKAGE.gpu);
         if (dup) return { ok: false, reason: dup };
         const err = await activate('tensorflow');
-        return err ? { ok: false, reason: err } : { ok: true, detail: `tfjs-node-gpu, CUDA libraries: ${CUDA_LIBRARIES.join(', ')}` };
+        return err
+          ? { ok: false, reason: err }
+          : { ok: true, detail: `tfjs-node-gpu, CUDA libraries: ${CUDA_LIBRARIES.join(', ')}` };
       }
       case 'webgpu': {
         // Unasked, quietly: Dawn's native warnings would otherwise open every run on a machine without a GPU.

@@ -16,7 +16,7 @@ export function registerReluGradient(): void {
     kernelName: 'Relu',
     inputsToSave: ['x'],
     gradFunc: (dy, saved) => {
-      const [x] = saved as tf.Tensor[];
+      const [x] = saved;
       return { x: () => tf.mul(dy as tf.Tensor, x.dtype === 'float32' ? tf.step(x) : tf.cast(tf.step(x), 'float32')) };
     },
   });

@@ -15,11 +15,43 @@ import { SIMD_KERNELS_WAT } from './simd-kernels.wat';
 
 /** Byte offsets into the backend's heap and element counts; see simd-kernels.wat.ts for each loop. */
 export interface SimdKernels {
-  adam(w: number, g: number, m: number, v: number, outW: number, outM: number, outV: number, n: number,
-    beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number,
-    correction1: number, correction2: number, negLr: number, epsilon: number): void;
-  gatherPatches(dst: number, src: number, g0: number, rows: number, p: number, kh: number, kw: number, ci: number,
-    batch: number, oh: number, ow: number, hp: number, wp: number, sh: number, sw: number, dh: number, dw: number): void;
+  adam(
+    w: number,
+    g: number,
+    m: number,
+    v: number,
+    outW: number,
+    outM: number,
+    outV: number,
+    n: number,
+    beta1: number,
+    oneMinusBeta1: number,
+    beta2: number,
+    oneMinusBeta2: number,
+    correction1: number,
+    correction2: number,
+    negLr: number,
+    epsilon: number,
+  ): void;
+  gatherPatches(
+    dst: number,
+    src: number,
+    g0: number,
+    rows: number,
+    p: number,
+    kh: number,
+    kw: number,
+    ci: number,
+    batch: number,
+    oh: number,
+    ow: number,
+    hp: number,
+    wp: number,
+    sh: number,
+    sw: number,
+    dh: number,
+    dw: number,
+  ): void;
   subPixelFilter(w: number, f: number, kh: number, kw: number, sh: number, sw: number, ci: number, co: number): void;
   /** dst [cols, rows] = src [rows, cols] transposed. */
   transpose2d(src: number, dst: number, rows: number, cols: number): void;
@@ -27,8 +59,20 @@ export interface SimdKernels {
   addInPlace(dst: number, src: number, n: number): void;
   /** out = g + w*k; returns sum(w*w). */
   l2Gradient(g: number, w: number, out: number, n: number, k: number): number;
-  col2imRows(dst: number, src: number, kh: number, kw: number, ci: number, batch: number,
-    h: number, w: number, oh: number, ow: number, top: number, left: number): void;
+  col2imRows(
+    dst: number,
+    src: number,
+    kh: number,
+    kw: number,
+    ci: number,
+    batch: number,
+    h: number,
+    w: number,
+    oh: number,
+    ow: number,
+    top: number,
+    left: number,
+  ): void;
 }
 
 let compiled: Promise<WebAssembly.Module> | null = null;
@@ -56,9 +100,13 @@ export function compileSimdKernels(): Promise<WebAssembly.Module> {
 export function simdKernels(backend: BackendWasm): SimdKernels {
   const known = instances.get(backend);
   if (known) return known;
-  if (assembled === null) throw new BackendError('the SIMD kernels are not compiled yet; await registerWasmTrainingKernels() first');
+  if (assembled === null)
+    throw new BackendError('the SIMD kernels are not compiled yet; await registerWasmTrainingKernels() first');
   const memory = (backend.wasm as unknown as { asm: { memory: WebAssembly.Memory } }).asm.memory;
-  const e = new WebAssembly.Instance(assembled, { env: { memory } }).exports as unknown as Record<string, (...args: number[]) => void>;
+  const e = new WebAssembly.Instance(assembled, { env: { memory } }).exports as unknown as Record<
+    string,
+    (...args: number[]) => void
+  >;
   const kernels: SimdKernels = {
     adam: e.adam,
     gatherPatches: e.gather_patches,

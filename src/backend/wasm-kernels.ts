@@ -43,14 +43,24 @@ class KernelScope {
 
   readonly simd: SimdKernels;
 
-  constructor(readonly backend: BackendWasm, private readonly kernels: Map<string, tf.KernelFunc>) {
+  constructor(
+    readonly backend: BackendWasm,
+    private readonly kernels: Map<string, tf.KernelFunc>,
+  ) {
     this.simd = simdKernels(backend);
   }
 
   run(name: string, inputs: tf.NamedTensorInfoMap | Info[], attrs: Attrs = {}): Info {
     const kernelFunc = this.kernels.get(name);
-    if (kernelFunc === undefined) throw new BackendError(`wasm kernel '${name}' was not captured; call registerWasmTrainingKernels() after setBackend('wasm')`);
-    const out = kernelFunc({ inputs: inputs as tf.NamedTensorInfoMap, backend: this.backend, attrs: attrs as tf.NamedAttrMap }) as Info;
+    if (kernelFunc === undefined)
+      throw new BackendError(
+        `wasm kernel '${name}' was not captured; call registerWasmTrainingKernels() after setBackend('wasm')`,
+      );
+    const out = kernelFunc({
+      inputs: inputs as tf.NamedTensorInfoMap,
+      backend: this.backend,
+      attrs: attrs as tf.NamedAttrMap,
+    }) as Info;
     this.owned.add(out);
     return out;
   }
@@ -110,12 +120,16 @@ class KernelScope {
 
   /** Unregisters a view (and XNNPACK operators cached on it) without freeing its parent's memory. */
   private releaseView(v: Info): void {
-    this.backend.wasm.tfjs.disposeData(this.backend.dataIdMap.get(v.dataId)!.id);
+    this.backend.wasm.tfjs.disposeData(this.backend.dataIdMap.get(v.dataId).id);
     this.backend.dataIdMap.delete(v.dataId);
   }
 }
 
-function withScope<T extends Info | null>(backend: BackendWasm, kernels: Map<string, tf.KernelFunc>, body: (s: KernelScope) => T): T {
+function withScope<T extends Info | null>(
+  backend: BackendWasm,
+  kernels: Map<string, tf.KernelFunc>,
+  body: (s: KernelScope) => T,
+): T {
   const scope = new KernelScope(backend, kernels);
   try {
     const result = body(scope);
@@ -139,7 +153,9 @@ function pair(v: unknown, fallback: number): [number, number] {
 
 function checkNhwc(kernel: string, dataFormat: unknown): void {
   if (dataFormat !== undefined && dataFormat !== 'NHWC') {
-    throw new BackendError(`${kernel} on wasm supports dataFormat 'NHWC' only; got '${String(dataFormat)}'; transpose the input to NHWC`);
+    throw new BackendError(
+      `${kernel} on wasm supports dataFormat 'NHWC' only; got ${JSON.stringify(dataFormat)}; transpose the input to NHWC`,
+    );
   }
 }
 
@@ -156,21 +172,54 @@ function conv2dBackpropFilter(s: KernelScope, x: Info, dy: Info, attrs: Attrs): 
   checkNhwc('Conv2DBackpropFilter', attrs.dataFormat);
   const filterShape = attrs.filterShape as [number, number, number, number];
   const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filterShape, attrs.strides as [number, number],
-    pair(attrs.dilations, 1), attrs.pad as 'same', attrs.dimRoundingMode as 'round' | undefined);
-  const { batchSize, inHeight, inWidth, inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow,
-    filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw,
-    dilationHeight: dh, dilationWidth: dw } = info;
+    x.shape as [number, number, number, number],
+    filterShape,
+    attrs.strides as [number, number],
+    pair(attrs.dilations, 1),
+    attrs.pad as 'same',
+    attrs.dimRoundingMode as 'round' | undefined,
+  );
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: ci,
+    outChannels: co,
+    outHeight: oh,
+    outWidth: ow,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    dilationHeight: dh,
+    dilationWidth: dw,
+  } = info;
   const { top, left } = info.padInfo;
   if (dy.shape[0] !== batchSize || dy.shape[1] !== oh || dy.shape[2] !== ow || dy.shape[3] !== co) {
-    throw new BackendError(`Conv2DBackpropFilter: dy ${dy.shape.join('x')} does not match the conv output ${batchSize}x${oh}x${ow}x${co}`);
+    throw new BackendError(
+      `Conv2DBackpropFilter: dy ${dy.shape.join('x')} does not match the conv output ${batchSize}x${oh}x${ow}x${co}`,
+    );
   }
 
   // Pad so that every tap's window lies inside xp; rows/cols past the last window are never read.
   const hp = Math.max(inHeight + top, (oh - 1) * sh + (kh - 1) * dh + 1);
   const wp = Math.max(inWidth + left, (ow - 1) * sw + (kw - 1) * dw + 1);
-  const xp = hp === inHeight && wp === inWidth ? x : s.run('PadV2', { x },
-    { paddings: [[0, 0], [top, hp - inHeight - top], [left, wp - inWidth - left], [0, 0]], constantValue: 0 });
+  const xp =
+    hp === inHeight && wp === inWidth
+      ? x
+      : s.run(
+          'PadV2',
+          { x },
+          {
+            paddings: [
+              [0, 0],
+              [top, hp - inHeight - top],
+              [left, wp - inWidth - left],
+              [0, 0],
+            ],
+            constantValue: 0,
+          },
+        );
   const xT = s.run('Transpose', { x: xp }, { perm: [3, 0, 1, 2] }); // [ci, B, hp, wp]
   if (xp !== x) s.free(xp);
 
@@ -182,7 +231,25 @@ function conv2dBackpropFilter(s: KernelScope, x: Info, dy: Info, attrs: Attrs): 
     const rows = Math.min(rowsPerChunk, rowsTotal - g0);
     const p = rows * ow;
     const patches = s.alloc([1, taps * ci, p]);
-    s.simd.gatherPatches(s.offset(patches), s.offset(xT), g0, rows, p, kh, kw, ci, batchSize, oh, ow, hp, wp, sh, sw, dh, dw);
+    s.simd.gatherPatches(
+      s.offset(patches),
+      s.offset(xT),
+      g0,
+      rows,
+      p,
+      kh,
+      kw,
+      ci,
+      batchSize,
+      oh,
+      ow,
+      hp,
+      wp,
+      sh,
+      sw,
+      dh,
+      dw,
+    );
     const dyChunk = s.view(dy, g0 * ow * co, [1, p, co]);
     const partial = s.run('BatchMatMul', { a: patches, b: dyChunk }, { transposeA: false, transposeB: false });
     s.free(dyChunk);
@@ -213,10 +280,26 @@ function conv2dBackpropInput(s: KernelScope, dy: Info, filter: Info, attrs: Attr
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') return null;
   const inputShape = attrs.inputShape as [number, number, number, number];
   const info = tf.backend_util.computeConv2DInfo(
-    inputShape, filter.shape as [number, number, number, number], attrs.strides as [number, number],
-    1, attrs.pad as 'same', attrs.dimRoundingMode as 'round' | undefined);
-  const { batchSize, inHeight, inWidth, inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow,
-    filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+    inputShape,
+    filter.shape as [number, number, number, number],
+    attrs.strides as [number, number],
+    1,
+    attrs.pad as 'same',
+    attrs.dimRoundingMode as 'round' | undefined,
+  );
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: ci,
+    outChannels: co,
+    outHeight: oh,
+    outWidth: ow,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
   const { top, left } = info.padInfo;
   if (sh === 1 && sw === 1 && co >= batchSize * oh * ow) return backpropInputByMatMul(s, dy, filter, info);
   const jh = Math.ceil(kh / sh);
@@ -231,10 +314,21 @@ function conv2dBackpropInput(s: KernelScope, dy: Info, filter: Info, attrs: Attr
 
   const f = s.alloc([jh, jw, co, sh * sw * ci]);
   s.simd.subPixelFilter(s.offset(filter), s.offset(f), kh, kw, sh, sw, ci, co);
-  const z = s.run('Conv2D', { x: dy, filter: f }, {
-    strides: [1, 1], dilations: [1, 1], dataFormat: 'NHWC',
-    pad: [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]],
-  }); // [B, zh, zw, sh*sw*ci]
+  const z = s.run(
+    'Conv2D',
+    { x: dy, filter: f },
+    {
+      strides: [1, 1],
+      dilations: [1, 1],
+      dataFormat: 'NHWC',
+      pad: [
+        [0, 0],
+        [pads[0], pads[1]],
+        [pads[2], pads[3]],
+        [0, 0],
+      ],
+    },
+  ); // [B, zh, zw, sh*sw*ci]
   s.free(f);
 
   let full = z; // [B, zh*sh, zw*sw, ci]
@@ -258,21 +352,47 @@ function conv2dBackpropInput(s: KernelScope, dy: Info, filter: Info, attrs: Attr
  * ~20 ms for each 3x3x512x512 layer).
  */
 function backpropInputByMatMul(s: KernelScope, dy: Info, filter: Info, info: tf.backend_util.Conv2DInfo): Info {
-  const { batchSize, inHeight, inWidth, inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow,
-    filterHeight: kh, filterWidth: kw } = info;
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: ci,
+    outChannels: co,
+    outHeight: oh,
+    outWidth: ow,
+    filterHeight: kh,
+    filterWidth: kw,
+  } = info;
   const pixels = batchSize * oh * ow;
   const dyT = s.run('Transpose', { x: s.reshape(dy, [pixels, co]) }, { perm: [1, 0] });
-  const colsT = s.run('BatchMatMul', { a: s.reshape(filter, [1, kh * kw * ci, co]), b: s.reshape(dyT, [1, co, pixels]) },
-    { transposeA: false, transposeB: false });
+  const colsT = s.run(
+    'BatchMatMul',
+    { a: s.reshape(filter, [1, kh * kw * ci, co]), b: s.reshape(dyT, [1, co, pixels]) },
+    { transposeA: false, transposeB: false },
+  );
   s.free(dyT);
   const dxT = s.alloc([ci, batchSize, inHeight, inWidth]);
-  s.simd.col2imRows(s.offset(dxT), s.offset(colsT), kh, kw, ci, batchSize, inHeight, inWidth, oh, ow,
-    info.padInfo.top, info.padInfo.left);
+  s.simd.col2imRows(
+    s.offset(dxT),
+    s.offset(colsT),
+    kh,
+    kw,
+    ci,
+    batchSize,
+    inHeight,
+    inWidth,
+    oh,
+    ow,
+    info.padInfo.top,
+    info.padInfo.left,
+  );
   s.free(colsT);
   return s.run('Transpose', { x: dxT }, { perm: [1, 2, 3, 0] });
 }
 
-/** Weights below which a conv stays with tfjs's Conv2D: packing them costs little, and XNNPACK's packed copy is cached. */
+/**
+ * Weights below which a conv stays with tfjs's Conv2D: packing them costs little, and XNNPACK's packed copy is cached.
+ */
 const MIN_STREAMED_WEIGHTS = 1 << 20;
 
 /**
@@ -299,22 +419,72 @@ export function streamsWeights(pixels: number, kernelTaps: number, ci: number, c
 function conv2dByMatMul(s: KernelScope, x: Info, filter: Info, attrs: Attrs): Info | null {
   if ((attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') || x.dtype !== 'float32') return null;
   const info = tf.backend_util.computeConv2DInfo(
-    x.shape as [number, number, number, number], filter.shape as [number, number, number, number],
-    attrs.strides as [number, number], pair(attrs.dilations, 1), attrs.pad as 'same', attrs.dimRoundingMode as 'round' | undefined);
-  const { batchSize, inHeight, inWidth, inChannels: ci, outChannels: co, outHeight: oh, outWidth: ow,
-    filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides as [number, number],
+    pair(attrs.dilations, 1),
+    attrs.pad as 'same',
+    attrs.dimRoundingMode as 'round' | undefined,
+  );
+  const {
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels: ci,
+    outChannels: co,
+    outHeight: oh,
+    outWidth: ow,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    dilationHeight: dh,
+    dilationWidth: dw,
+  } = info;
   const pixels = batchSize * oh * ow;
   const taps = kh * kw;
   if (sh !== 1 || sw !== 1 || dh !== 1 || dw !== 1 || !streamsWeights(pixels, taps, ci, co)) return null;
   const { top, left } = info.padInfo;
   const hp = Math.max(inHeight + top, oh + kh - 1);
   const wp = Math.max(inWidth + left, ow + kw - 1);
-  const xp = hp === inHeight && wp === inWidth ? x : s.run('PadV2', { x },
-    { paddings: [[0, 0], [top, hp - inHeight - top], [left, wp - inWidth - left], [0, 0]], constantValue: 0 });
+  const xp =
+    hp === inHeight && wp === inWidth
+      ? x
+      : s.run(
+          'PadV2',
+          { x },
+          {
+            paddings: [
+              [0, 0],
+              [top, hp - inHeight - top],
+              [left, wp - inWidth - left],
+              [0, 0],
+            ],
+            constantValue: 0,
+          },
+        );
   const xT = s.run('Transpose', { x: xp }, { perm: [3, 0, 1, 2] }); // [ci, B, hp, wp]
   if (xp !== x) s.free(xp);
   const patchesT = s.alloc([1, taps * ci, pixels]);
-  s.simd.gatherPatches(s.offset(patchesT), s.offset(xT), 0, batchSize * oh, pixels, kh, kw, ci, batchSize, oh, ow, hp, wp, 1, 1, 1, 1);
+  s.simd.gatherPatches(
+    s.offset(patchesT),
+    s.offset(xT),
+    0,
+    batchSize * oh,
+    pixels,
+    kh,
+    kw,
+    ci,
+    batchSize,
+    oh,
+    ow,
+    hp,
+    wp,
+    1,
+    1,
+    1,
+    1,
+  );
   s.free(xT);
   // tfjs's Transpose takes ~6 ns an element here (strided writes); the tiled SIMD one a fraction.
   const wT = s.alloc([1, co, taps * ci]);
@@ -419,10 +589,28 @@ function reverse(s: KernelScope, x: Info, attrs: Attrs): Info | null {
  */
 function maxPoolGrad(s: KernelScope, dy: Info, input: Info, attrs: Attrs): Info | null {
   const info = tf.backend_util.computePool2DInfo(
-    input.shape as [number, number, number, number], attrs.filterSize as [number, number], attrs.strides as [number, number],
-    1, attrs.pad as 'valid', attrs.dimRoundingMode as 'round' | undefined);
-  const { batchSize: b, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow,
-    filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight, dilationWidth, padInfo } = info;
+    input.shape as [number, number, number, number],
+    attrs.filterSize as [number, number],
+    attrs.strides as [number, number],
+    1,
+    attrs.pad as 'valid',
+    attrs.dimRoundingMode as 'round' | undefined,
+  );
+  const {
+    batchSize: b,
+    inHeight: h,
+    inWidth: w,
+    inChannels: c,
+    outHeight: oh,
+    outWidth: ow,
+    filterHeight: kh,
+    filterWidth: kw,
+    strideHeight: sh,
+    strideWidth: sw,
+    dilationHeight,
+    dilationWidth,
+    padInfo,
+  } = info;
   if (input.dtype !== 'float32' || dilationHeight !== 1 || dilationWidth !== 1) return null;
   const dx = s.alloc(input.shape);
   const out = s.heap(dx);
@@ -445,7 +633,10 @@ function maxPoolGrad(s: KernelScope, dy: Info, input: Info, attrs: Attrs): Info 
           for (let i = y0; i < y1; i++) {
             for (let j = x0; j < x1; j++) {
               const at = ((n * h + i) * w + j) * c + ch;
-              if (x[at] > max) { max = x[at]; best = at; }
+              if (x[at] > max) {
+                max = x[at];
+                best = at;
+              }
             }
           }
           out[best] += g[o + ch];
@@ -499,7 +690,10 @@ export function registerWasmTrainingKernels(): Promise<void> {
     const kernels = new Map<string, tf.KernelFunc>();
     for (const name of CAPTURED) {
       const k = tf.getKernel(name, 'wasm');
-      if (k === undefined) throw new BackendError(`wasm kernel '${name}' is not registered; import '@tensorflow/tfjs-backend-wasm' before registering training kernels`);
+      if (k === undefined)
+        throw new BackendError(
+          `wasm kernel '${name}' is not registered; import '@tensorflow/tfjs-backend-wasm' before registering training kernels`,
+        );
       kernels.set(name, k.kernelFunc);
     }
     await compileSimdKernels();
@@ -514,7 +708,8 @@ export function registerWasmTrainingKernels(): Promise<void> {
         kernelFunc: ({ inputs, backend, attrs = {} }) => {
           const out = withScope(backend as BackendWasm, kernels, (s) => fast(s, inputs, attrs));
           if (out !== null) return out;
-          if (original === undefined) throw new BackendError(`wasm ${name}: no fallback kernel for attrs ${JSON.stringify(attrs)}`);
+          if (original === undefined)
+            throw new BackendError(`wasm ${name}: no fallback kernel for attrs ${JSON.stringify(attrs)}`);
           return original.kernelFunc({ inputs, backend, attrs });
         },
       });

@@ -20,9 +20,7 @@ export interface WebgpuAdapterInfo {
   isFallback: boolean;
 }
 
-export type WebgpuProbe =
-  | { ok: true; adapter: WebgpuAdapterInfo }
-  | { ok: false; reason: string };
+export type WebgpuProbe = { ok: true; adapter: WebgpuAdapterInfo } | { ok: false; reason: string };
 
 export interface WebgpuOptions {
   /** Accept a software adapter; default false. */
@@ -91,13 +89,20 @@ function requestAdapterQuietly(): Promise<{ ok: true; adapter: WebgpuAdapterInfo
     entry = pathToFileURL(require.resolve('webgpu')).href;
   } catch (err) {
     const why = (err as Error).message.split('\n')[0];
-    return Promise.resolve({ ok: false, reason: `the webgpu package (Dawn) is not installed (${why}); run \`npm ci\`` });
+    return Promise.resolve({
+      ok: false,
+      reason: `the webgpu package (Dawn) is not installed (${why}); run \`npm ci\``,
+    });
   }
   return new Promise((resolve) => {
     const args = ['--input-type=module', '-e', QUIET_PROBE_SCRIPT, entry, JSON.stringify(ADAPTER_OPTIONS)];
     execFile(process.execPath, args, { timeout: 60_000, encoding: 'utf8' }, (err, stdout) => {
       let answer: { adapter?: WebgpuAdapterInfo | null; loadError?: string } = {};
-      try { answer = JSON.parse(stdout) as typeof answer; } catch { /* no answer: a crash, reported below */ }
+      try {
+        answer = JSON.parse(stdout) as typeof answer;
+      } catch {
+        /* no answer: a crash, reported below */
+      }
       const firstLine = (text: string) => text.split('\n')[0];
       if (answer.loadError) {
         resolve({ ok: false, reason: dawnLoadFailed(answer.loadError) });
@@ -106,8 +111,12 @@ function requestAdapterQuietly(): Promise<{ ok: true; adapter: WebgpuAdapterInfo
       } else if (answer.adapter === null) {
         resolve({ ok: false, reason: noAdapterReason() });
       } else {
-        resolve({ ok: false, reason: `the WebGPU probe (a child node process) ended without an answer ` +
-          `(${err ? firstLine(err.message) : 'no output'}); run \`npx fcn doctor\` to see Dawn's messages` });
+        resolve({
+          ok: false,
+          reason:
+            `the WebGPU probe (a child node process) ended without an answer ` +
+            `(${err ? firstLine(err.message) : 'no output'}); run \`npx fcn doctor\` to see Dawn's messages`,
+        });
       }
     });
   });
@@ -122,23 +131,32 @@ export function formatAdapterLine(a: WebgpuAdapterInfo): string {
 /** Why Dawn found no adapter, as far as the file system tells. */
 function noAdapterReason(): string {
   if (process.platform !== 'linux') return 'Dawn found no WebGPU adapter; update the GPU driver';
-  const icds = VULKAN_ICD_DIRS.flatMap((d) => (fs.existsSync(d) ? fs.readdirSync(d).filter((f) => f.endsWith('.json')) : []));
+  const icds = VULKAN_ICD_DIRS.flatMap((d) =>
+    fs.existsSync(d) ? fs.readdirSync(d).filter((f) => f.endsWith('.json')) : [],
+  );
   if (icds.length === 0) {
-    return `Dawn found no WebGPU adapter: no Vulkan driver is installed (nothing in ${VULKAN_ICD_DIRS[0]}); ` +
-      `install one with \`${SETUP_MESA_COMMAND}\``;
+    return (
+      `Dawn found no WebGPU adapter: no Vulkan driver is installed (nothing in ${VULKAN_ICD_DIRS[0]}); ` +
+      `install one with \`${SETUP_MESA_COMMAND}\``
+    );
   }
   const override = process.env.VK_DRIVER_FILES ?? process.env.VK_ICD_FILENAMES;
-  if (override) return `Dawn found no WebGPU adapter with the Vulkan drivers named in VK_DRIVER_FILES/VK_ICD_FILENAMES (${override}); unset it or fix the path`;
+  if (override)
+    return `Dawn found no WebGPU adapter with the Vulkan drivers named in VK_DRIVER_FILES/VK_ICD_FILENAMES (${override}); unset it or fix the path`;
   // Debian 12's lavapipe (Mesa 22.3) lacks shaderUniform*ArrayDynamicIndexing, which Dawn requires.
-  return `Dawn found no WebGPU adapter: it refused the Vulkan drivers ${icds.join(', ')} ` +
-    `(Mesa before 23 is too old, or libvulkan1 is missing); install Mesa >= 23 with \`${SETUP_MESA_COMMAND}\``;
+  return (
+    `Dawn found no WebGPU adapter: it refused the Vulkan drivers ${icds.join(', ')} ` +
+    `(Mesa before 23 is too old, or libvulkan1 is missing); install Mesa >= 23 with \`${SETUP_MESA_COMMAND}\``
+  );
 }
 
 function dawnLoadFailed(message: string): string {
   return `the webgpu package (Dawn) failed to load: ${message.split('\n')[0]}; run \`npm ci\``;
 }
 
-async function requestAdapter(): Promise<{ ok: true; dawn: Dawn; adapter: GPUAdapter } | { ok: false; reason: string }> {
+async function requestAdapter(): Promise<
+  { ok: true; dawn: Dawn; adapter: GPUAdapter } | { ok: false; reason: string }
+> {
   let d: Dawn;
   try {
     d = await loadDawn();
@@ -151,8 +169,10 @@ async function requestAdapter(): Promise<{ ok: true; dawn: Dawn; adapter: GPUAda
 }
 
 function refuseSoftware(info: WebgpuAdapterInfo): string {
-  return `Dawn's WebGPU adapter is a software one (${formatAdapterLine(info)}), slower than wasm; ` +
-    'set FCN_BACKEND=webgpu to use it anyway';
+  return (
+    `Dawn's WebGPU adapter is a software one (${formatAdapterLine(info)}), slower than wasm; ` +
+    'set FCN_BACKEND=webgpu to use it anyway'
+  );
 }
 
 /**
@@ -201,7 +221,8 @@ export async function initWebgpuBackend(opts: { allowSoftware: boolean }): Promi
   const found = await requestAdapter();
   if (!found.ok) throw new BackendError(`WebGPU backend unavailable: ${found.reason}`);
   const info = describe(found.adapter);
-  if (info.isFallback && !opts.allowSoftware) throw new BackendError(`WebGPU backend not used: ${refuseSoftware(info)}`);
+  if (info.isFallback && !opts.allowSoftware)
+    throw new BackendError(`WebGPU backend not used: ${refuseSoftware(info)}`);
 
   // tfjs-backend-webgpu registers itself at load time, and only if navigator.gpu exists by then.
   exposeDawn(found.dawn);
@@ -209,8 +230,9 @@ export async function initWebgpuBackend(opts: { allowSoftware: boolean }): Promi
   if (!tf.findBackendFactory('webgpu')) {
     throw new BackendError(
       '@tensorflow/tfjs-backend-webgpu did not register on our @tensorflow/tfjs: either it was imported before ' +
-      'navigator.gpu was set (load it only through initWebgpuBackend) or it uses another copy of ' +
-      `@tensorflow/tfjs-core (ours: ${require.resolve('@tensorflow/tfjs-core')}; run \`npm dedupe\`)`);
+        'navigator.gpu was set (load it only through initWebgpuBackend) or it uses another copy of ' +
+        `@tensorflow/tfjs-core (ours: ${require.resolve('@tensorflow/tfjs-core')}; run \`npm dedupe\`)`,
+    );
   }
   // setBackend catches a failing factory (device request) and returns false; tfjs logs the cause.
   if (!(await tf.setBackend('webgpu')) || tf.getBackend() !== 'webgpu') {
@@ -229,7 +251,8 @@ export async function initWebgpuBackend(opts: { allowSoftware: boolean }): Promi
 export function webgpuMemoryLimitBytes(): number {
   if (tf.getBackend() !== 'webgpu') {
     throw new BackendError(
-      `webgpuMemoryLimitBytes() needs the webgpu backend active (active: ${tf.getBackend() ?? 'none'}); call initWebgpuBackend() first`);
+      `webgpuMemoryLimitBytes() needs the webgpu backend active (active: ${tf.getBackend() ?? 'none'}); call initWebgpuBackend() first`,
+    );
   }
   const { limits } = (tf.backend() as unknown as { device: GPUDevice }).device;
   return Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);

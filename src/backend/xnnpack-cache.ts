@@ -14,7 +14,7 @@ import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
  * leaves the memory alone, and registered again.
  */
 export function forgetPackedCopies(b: BackendWasm, t: tf.TensorInfo): void {
-  const data = b.dataIdMap.get(t.dataId)!;
+  const data = b.dataIdMap.get(t.dataId);
   b.wasm.tfjs.disposeData(data.id);
   b.wasm.tfjs.registerTensor(data.id, tf.util.sizeFromShape(t.shape), data.memoryOffset);
 }

@@ -4,8 +4,11 @@ import { defaultEnvironmentProbe, formatDoctorReport, runDoctor } from '../docto
 
 /** `fcn doctor`: every check with OK/WARN/FAIL and its fix; exits 0 when `npm start` can run. */
 export function registerDoctorCommand(program: Command): void {
-  program.command('doctor')
-    .description('check Node, backends, Jupyter + tslab kernel, Chromium, weights and datasets; exit 0 when `npm start` can run')
+  program
+    .command('doctor')
+    .description(
+      'check Node, backends, Jupyter + tslab kernel, Chromium, weights and datasets; exit 0 when `npm start` can run',
+    )
     .option('--project <dir>', 'project folder (package.json, data/, .jupyter/)', '.')
     .option('--json', 'print the checks as JSON')
     .action(async (flags: { project: string; json?: boolean }) => {

@@ -32,7 +32,12 @@ export interface RunReport {
  * at full resolution, as `fcn eval` prints them; the worst images are ranked
  * and drawn at the training size. `dataDir` null = the folder the run trained on.
  */
-export async function writeRunReport(runDir: string, dataDir: string | null | undefined, outDir: string, opts: RunReportOptions = {}): Promise<RunReport> {
+export async function writeRunReport(
+  runDir: string,
+  dataDir: string | null | undefined,
+  outDir: string,
+  opts: RunReportOptions = {},
+): Promise<RunReport> {
   const run = await loadRun(runDir);
   try {
     const ds = await openDataset(run.dataset.name, dataDir ?? run.dataset.dir, run.dataset.options);
@@ -41,14 +46,25 @@ export async function writeRunReport(runDir: string, dataDir: string | null | un
     if (!labelled.length) throw new FcnError(`split ${split} of ${ds.dir} has no labelled images to report on`);
     const classNames = ds.classes.map((c) => c.name);
     const scored = await evaluateSamples(run.model, ds, labelled, {
-      classNames, ignoreIndex: ds.ignoreIndex, inputShape: run.config.model.inputShape, onProgress: opts.onProgress,
+      classNames,
+      ignoreIndex: ds.ignoreIndex,
+      inputShape: run.config.model.inputShape,
+      onProgress: opts.onProgress,
     });
     const loader = new BatchLoader(ds, labelled, {
-      inputShape: run.config.model.inputShape, batchSize: run.config.batchSize, shuffle: false, seed: run.config.seed, augment: false, progress: false,
+      inputShape: run.config.model.inputShape,
+      batchSize: run.config.batchSize,
+      shuffle: false,
+      seed: run.config.seed,
+      augment: false,
+      progress: false,
     });
     const by = opts.by ?? 'loss';
     const { worst } = await findWorstSamples(run.model, loader.epoch(0), {
-      k: opts.k ?? 6, by, numClasses: ds.classes.length, ignoreIndex: ds.ignoreIndex,
+      k: opts.k ?? 6,
+      by,
+      numClasses: ds.classes.length,
+      ignoreIndex: ds.ignoreIndex,
     });
     const palette = paletteFor(ds.classes);
     const [h, w] = run.config.model.inputShape;
@@ -58,7 +74,9 @@ export async function writeRunReport(runDir: string, dataDir: string | null | un
       metrics: scored.metrics,
       confusion: scored.confusion,
       ignoreIndex: ds.ignoreIndex,
-      worst: worst.length ? { png: await errorGrid(worst, ds.classes, { palette, ignoreIndex: ds.ignoreIndex }), by, samples: worst } : null,
+      worst: worst.length
+        ? { png: await errorGrid(worst, ds.classes, { palette, ignoreIndex: ds.ignoreIndex }), by, samples: worst }
+        : null,
     });
     return { ...written, split, images: labelled.length, meanIoU: scored.metrics.meanIoU };
   } finally {

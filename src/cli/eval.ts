@@ -9,7 +9,13 @@ import { FcnError, StorageError } from '../util/errors';
 import { startProgress } from '../util/progress';
 import { writeRunReport } from './eval-report';
 
-async function evalCommand(flags: { run: string; data?: string; split?: string; progress: boolean; report?: string }): Promise<void> {
+async function evalCommand(flags: {
+  run: string;
+  data?: string;
+  split?: string;
+  progress: boolean;
+  report?: string;
+}): Promise<void> {
   await selectBackend();
   const run = await loadRun(flags.run);
   const ds = await openDataset(run.dataset.name, flags.data ?? run.dataset.dir, run.dataset.options);
@@ -17,7 +23,8 @@ async function evalCommand(flags: { run: string; data?: string; split?: string; 
   let samples;
   let splitName: string;
   if (flags.split && flags.split !== 'holdout') {
-    if (!ds.splits.includes(flags.split as never)) throw new FcnError(`split "${flags.split}" is not in ${ds.dir}; it has ${ds.splits.join(', ')}`);
+    if (!ds.splits.includes(flags.split as never))
+      throw new FcnError(`split "${flags.split}" is not in ${ds.dir}; it has ${ds.splits.join(', ')}`);
     samples = await ds.samples(flags.split as 'train' | 'val' | 'test');
     splitName = flags.split;
   } else {
@@ -28,7 +35,9 @@ async function evalCommand(flags: { run: string; data?: string; split?: string; 
   if (!labelled.length) throw new FcnError(`split ${splitName} of ${ds.dir} has no labelled images to score`);
   const bar = startProgress('eval', labelled.length, { enabled: flags.progress });
   const result = await evaluateSamples(run.model, ds, labelled, {
-    classNames, ignoreIndex: ds.ignoreIndex, inputShape: run.config.model.inputShape,
+    classNames,
+    ignoreIndex: ds.ignoreIndex,
+    inputShape: run.config.model.inputShape,
     onProgress: (done) => bar.update(done),
   });
   bar.stop();
@@ -37,8 +46,11 @@ async function evalCommand(flags: { run: string; data?: string; split?: string; 
   run.model.dispose();
   let out: string;
   try {
-    out = writeRunMetrics(flags.run, scoredSplit(result, { split: splitName, dataset: ds.name, dir: ds.dir, images: result.images }),
-      'The scores above are complete; they were not saved.');
+    out = writeRunMetrics(
+      flags.run,
+      scoredSplit(result, { split: splitName, dataset: ds.name, dir: ds.dir, images: result.images }),
+      'The scores above are complete; they were not saved.',
+    );
   } catch (err) {
     if (!(err instanceof StorageError)) throw err;
     console.error(`not saved: ${err.message}`);
@@ -46,11 +58,13 @@ async function evalCommand(flags: { run: string; data?: string; split?: string; 
     return;
   }
   console.log(`metrics written to ${out}`);
-  if (flags.report) console.log(`report written to ${(await writeRunReport(flags.run, flags.data, flags.report)).html}`);
+  if (flags.report)
+    console.log(`report written to ${(await writeRunReport(flags.run, flags.data, flags.report)).html}`);
 }
 
 export function registerEvalCommand(program: Command): void {
-  program.command('eval')
+  program
+    .command('eval')
     .description('score a run at full resolution; prints a table and writes metrics.json')
     .requiredOption('--run <dir>', 'run folder')
     .option('--data <dir>', 'dataset folder (default: the one the run trained on)')

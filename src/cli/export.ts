@@ -12,13 +12,17 @@ const exportFormat = (v: string): 'tfjs' | 'keras-h5' => {
 };
 
 export function registerExportCommand(program: Command): void {
-  program.command('export')
+  program
+    .command('export')
     .description('write a copy of a run: tfjs (stock layers + fcn-model.json, for a browser or Node app) or Keras HDF5')
     .requiredOption('--run <dir>', 'run folder')
     .requiredOption('--out <dir>', 'output folder')
     .option('--format <f>', `tfjs | keras-h5 (Keras's save_weights file, ${KERAS_H5_FILE})`, exportFormat, 'tfjs')
-    .option('--quantize <q>', `tfjs weights as ${WEIGHT_QUANTIZATIONS.join(' | ')} (dequantized when loaded)`,
-      quantizeFlag)
+    .option(
+      '--quantize <q>',
+      `tfjs weights as ${WEIGHT_QUANTIZATIONS.join(' | ')} (dequantized when loaded)`,
+      quantizeFlag,
+    )
     .action(async (flags: { run: string; out: string; format: 'tfjs' | 'keras-h5'; quantize?: WeightQuantization }) => {
       await selectBackend();
       if (flags.format === 'keras-h5') {

@@ -4,7 +4,8 @@ import { importKerasH5 } from '../infer/keras-h5';
 
 /** `fcn import --keras-h5 <file> --out <run>`: a Keras save_weights file back into a run folder. */
 export function registerImportCommand(program: Command): void {
-  program.command('import')
+  program
+    .command('import')
     .description("read Keras's save_weights HDF5 (from `fcn export --format keras-h5` or Keras) into a run folder")
     .requiredOption('--keras-h5 <file>', 'the .h5 weights file')
     .requiredOption('--out <dir>', 'new run folder')

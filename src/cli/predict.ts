@@ -23,7 +23,12 @@ async function predictCommand(images: string[], flags: { run: string; out: strin
     const pred = await predict(predictor.model, image, { inputShape: flags.native ? null : predictor.inputShape });
     const base = path.basename(file, path.extname(file));
     const painted = overlay(image, pred.labels, palette);
-    console.log(`${file}: ${classShares(pred.labels.data, predictor.classes.map((c) => c.name))}`);
+    console.log(
+      `${file}: ${classShares(
+        pred.labels.data,
+        predictor.classes.map((c) => c.name),
+      )}`,
+    );
     const overlayFile = path.join(flags.out, `${base}_overlay.png`);
     const labelsFile = path.join(flags.out, `${base}_labels.png`);
     try {
@@ -31,7 +36,12 @@ async function predictCommand(images: string[], flags: { run: string; out: strin
       await writePng(labelsFile, pred.labels.data, pred.height, pred.width, 1);
     } catch (err) {
       if (!isStorageFault(err)) throw err;
-      const message = storageError(overlayFile, painted.data.byteLength, err, 'The shares above are complete; the images were not saved.');
+      const message = storageError(
+        overlayFile,
+        painted.data.byteLength,
+        err,
+        'The shares above are complete; the images were not saved.',
+      );
       console.error(`not saved: ${message.message}`);
       process.exitCode = 1;
       continue;
@@ -45,16 +55,21 @@ async function predictCommand(images: string[], flags: { run: string; out: strin
 function classShares(labels: Uint8Array, names: readonly string[]): string {
   const counts = new Array<number>(names.length).fill(0);
   for (const v of labels) counts[v]++;
-  return counts.map((n, i) => ({ n, name: names[i] })).filter((c) => c.n > 0).sort((a, b) => b.n - a.n)
-    .map((c) => `${c.name} ${(100 * c.n / labels.length).toFixed(1)}%`).join(', ');
+  return counts
+    .map((n, i) => ({ n, name: names[i] }))
+    .filter((c) => c.n > 0)
+    .sort((a, b) => b.n - a.n)
+    .map((c) => `${c.name} ${((100 * c.n) / labels.length).toFixed(1)}%`)
+    .join(', ');
 }
 
 export function registerPredictCommand(program: Command): void {
-  program.command('predict')
+  program
+    .command('predict')
     .description('segment images of any size; writes <name>_overlay.png and <name>_labels.png')
     .argument('<images...>', 'PNG or JPEG files')
     .requiredOption('--run <dir>', 'run folder, or a folder `fcn export` wrote (quantized or not)')
     .option('--out <dir>', 'output folder', 'predictions')
-    .option('--native', 'run at the image\'s own size instead of the training size')
+    .option('--native', "run at the image's own size instead of the training size")
     .action(predictCommand);
 }

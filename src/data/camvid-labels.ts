@@ -72,11 +72,13 @@ export interface CamvidLabel32 {
 
 /** The 32 labels of the original release, in codes.txt order (index = fastai's id). */
 export const CAMVID_LABELS_32: readonly CamvidLabel32[] = Object.freeze(
-  ROWS.map(([name, color, group]) => Object.freeze({ name, color, group })));
+  ROWS.map(([name, color, group]) => Object.freeze({ name, color, group })),
+);
 
 /** The 31 classes a 32-label model predicts (Void is ignored, so it is no class). */
 export const CAMVID_CLASSES_31: readonly ClassInfo[] = Object.freeze(
-  CAMVID_LABELS_32.filter((l) => l.group !== null).map((l) => ({ name: l.name, color: l.color })));
+  CAMVID_LABELS_32.filter((l) => l.group !== null).map((l) => ({ name: l.name, color: l.color })),
+);
 
 /** How many of CamVid's labels a model predicts: the 11 groups, or the original 32 (31 classes + void). */
 export type CamvidClassSet = 11 | 32;

@@ -2,10 +2,23 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { DataError } from '../util/errors';
 import {
-  CAMVID_CLASSES, CAMVID_CLASSES_31, CAMVID_LABELS_32, CAMVID_VOID_ID, type CamvidClassSet, camvid32Lookup, camvidColorIndex,
+  CAMVID_CLASSES,
+  CAMVID_CLASSES_31,
+  CAMVID_LABELS_32,
+  CAMVID_VOID_ID,
+  type CamvidClassSet,
+  camvid32Lookup,
+  camvidColorIndex,
 } from './camvid-labels';
 import {
-  type DatasetLoader, type DecodedLabel, isDirectory, listPngs, makeLoader, noSuchSplit, pairByKey, type SplitScan,
+  type DatasetLoader,
+  type DecodedLabel,
+  isDirectory,
+  listPngs,
+  makeLoader,
+  noSuchSplit,
+  pairByKey,
+  type SplitScan,
   UnknownValueCounter,
 } from './dataset';
 import { loadGray8, loadRgbImage } from './png';
@@ -37,20 +50,24 @@ export const CAMVID_SPLITS: readonly Split[] = ['train', 'val', 'test'];
 export async function camvidLayoutOf(dir: string): Promise<CamvidLayout | null> {
   const has = (p: string) => isDirectory(path.join(dir, p));
   for (const s of CAMVID_SPLITS) if (await has(`${s}annot`)) return 'segnet';
-  if (await has('images') && await has('labels') && await fileExists(path.join(dir, 'codes.txt'))) return 'fastai';
-  if (await has('701_StillsRaw_full') && await has('LabeledApproved_full')) return 'original';
+  if ((await has('images')) && (await has('labels')) && (await fileExists(path.join(dir, 'codes.txt'))))
+    return 'fastai';
+  if ((await has('701_StillsRaw_full')) && (await has('LabeledApproved_full'))) return 'original';
   return null;
 }
 
 export async function openCamvid(dir: string, opts: CamvidOptions = {}): Promise<DatasetLoader> {
   const classSet = opts.classes ?? 11;
-  if (classSet !== 11 && classSet !== 32) throw new DataError(`CamVid classes must be 11 or 32; got ${String(classSet)}`);
+  if (classSet !== 11 && classSet !== 32)
+    throw new DataError(`CamVid classes must be 11 or 32; got ${String(classSet)}`);
   const layout = await camvidLayoutOf(dir);
   if (layout === 'segnet') return openSegnet(dir, classSet);
   if (layout === 'fastai') return openFastai(dir, classSet);
   if (layout === 'original') return openOriginal(dir, classSet);
-  throw new DataError(`${dir} holds no CamVid layout; expected train/ + trainannot/ (SegNet), ` +
-    'images/ + labels/ + codes.txt (fastai) or 701_StillsRaw_full/ + LabeledApproved_full/ (the original release)');
+  throw new DataError(
+    `${dir} holds no CamVid layout; expected train/ + trainannot/ (SegNet), ` +
+      'images/ + labels/ + codes.txt (fastai) or 701_StillsRaw_full/ + LabeledApproved_full/ (the original release)',
+  );
 }
 
 async function fileExists(p: string): Promise<boolean> {
@@ -65,12 +82,14 @@ const stem = (name: string) => name.replace(/\.png$/i, '');
 
 async function openSegnet(dir: string, classSet: CamvidClassSet): Promise<DatasetLoader> {
   if (classSet === 32) {
-    throw new DataError(`${dir} is SegNet's copy of CamVid, whose labels are already grouped into 11 classes; ` +
-      '32 classes need fastai\'s copy or the original release (or drop --classes 32)');
+    throw new DataError(
+      `${dir} is SegNet's copy of CamVid, whose labels are already grouped into 11 classes; ` +
+        "32 classes need fastai's copy or the original release (or drop --classes 32)",
+    );
   }
   const splits: Split[] = [];
   for (const s of CAMVID_SPLITS) {
-    if (await isDirectory(path.join(dir, s)) && await isDirectory(path.join(dir, `${s}annot`))) splits.push(s);
+    if ((await isDirectory(path.join(dir, s))) && (await isDirectory(path.join(dir, `${s}annot`)))) splits.push(s);
   }
 
   async function scan(split: Split): Promise<SplitScan> {
@@ -81,7 +100,8 @@ async function openSegnet(dir: string, classSet: CamvidClassSet): Promise<Datase
     }
     const labels = new Map<string, string>();
     const annot = path.join(dir, `${split}annot`);
-    for (const n of await listPngs(annot, `gray class-id PNGs named as in ${split}/`)) labels.set(stem(n), path.join(annot, n));
+    for (const n of await listPngs(annot, `gray class-id PNGs named as in ${split}/`))
+      labels.set(stem(n), path.join(annot, n));
     return pairByKey(images, labels);
   }
 
@@ -108,15 +128,20 @@ const classesOf = (classSet: CamvidClassSet) => (classSet === 11 ? CAMVID_CLASSE
 
 /** Reads codes.txt into a lookup from its ids to our class ids; a name we do not know is an error naming the line. */
 async function codesLookup(file: string, classSet: CamvidClassSet): Promise<Uint8Array> {
-  const names = (await fsp.readFile(file, 'utf8')).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const names = (await fsp.readFile(file, 'utf8'))
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   const ours = camvid32Lookup(classSet);
   const index = new Map(CAMVID_LABELS_32.map((l, i) => [l.name.toLowerCase(), i]));
   const lut = new Uint8Array(256).fill(IGNORE_INDEX);
   names.forEach((n, id) => {
     const i = index.get(n.toLowerCase());
     if (i === undefined) {
-      throw new DataError(`${file} line ${id + 1}: "${n}" is not one of CamVid's 32 labels ` +
-        `(${CAMVID_LABELS_32.map((l) => l.name).join(', ')})`);
+      throw new DataError(
+        `${file} line ${id + 1}: "${n}" is not one of CamVid's 32 labels ` +
+          `(${CAMVID_LABELS_32.map((l) => l.name).join(', ')})`,
+      );
     }
     lut[id] = ours[i];
   });
@@ -139,8 +164,13 @@ async function openFastai(dir: string, classSet: CamvidClassSet): Promise<Datase
   const lut = await codesLookup(codesFile, classSet);
   const known = (await fsp.readFile(codesFile, 'utf8')).split(/\r?\n/).filter((l) => l.trim()).length;
   const validFile = path.join(dir, 'valid.txt');
-  const valid = await fileExists(validFile)
-    ? new Set((await fsp.readFile(validFile, 'utf8')).split(/\r?\n/).map((l) => stem(path.basename(l.trim()))).filter(Boolean))
+  const valid = (await fileExists(validFile))
+    ? new Set(
+        (await fsp.readFile(validFile, 'utf8'))
+          .split(/\r?\n/)
+          .map((l) => stem(path.basename(l.trim())))
+          .filter(Boolean),
+      )
     : null;
   const splits: Split[] = valid && valid.size > 0 ? ['train', 'val'] : ['train'];
 
@@ -169,7 +199,10 @@ async function openFastai(dir: string, classSet: CamvidClassSet): Promise<Datase
 /** Names listed in a split file (one image a line; SegNet's lists hold two paths a line: the first is the image). */
 async function splitList(file: string): Promise<Set<string> | null> {
   if (!(await fileExists(file))) return null;
-  const lines = (await fsp.readFile(file, 'utf8')).split(/\r?\n/).map((l) => l.trim()).filter(Boolean);
+  const lines = (await fsp.readFile(file, 'utf8'))
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter(Boolean);
   return new Set(lines.map((l) => stem(path.basename(l.split(/\s+/)[0]))));
 }
 
@@ -180,7 +213,8 @@ async function openOriginal(dir: string, classSet: CamvidClassSet): Promise<Data
     if (l) lists.set(s, l);
   }
   const splits: Split[] = lists.size > 0 ? [...lists.keys()] : ['train'];
-  const inSplit = (split: Split, id: string) => (lists.size === 0 ? split === 'train' : lists.get(split)?.has(id) ?? false);
+  const inSplit = (split: Split, id: string) =>
+    lists.size === 0 ? split === 'train' : (lists.get(split)?.has(id) ?? false);
   const frames = path.join(dir, '701_StillsRaw_full');
   const labelled = path.join(dir, 'LabeledApproved_full');
   const colors = camvidColorIndex();
@@ -206,7 +240,9 @@ async function openOriginal(dir: string, classSet: CamvidClassSet): Promise<Data
     const out = new Uint8Array(n);
     const unknown = new UnknownValueCounter(rgb.width);
     for (let i = 0; i < n; i++) {
-      const r = rgb.data[i * 3], g = rgb.data[i * 3 + 1], b = rgb.data[i * 3 + 2];
+      const r = rgb.data[i * 3],
+        g = rgb.data[i * 3 + 1],
+        b = rgb.data[i * 3 + 2];
       const index = colors.get((r << 16) | (g << 8) | b);
       if (index === undefined) {
         out[i] = IGNORE_INDEX;

@@ -47,17 +47,27 @@ export interface CheckReport {
  * A folder that cannot be opened at all gives a report with one error.
  */
 export async function checkDataset(
-  dir: string, name: DatasetName, opts: OpenDatasetOptions & { progress?: boolean } = {},
+  dir: string,
+  name: DatasetName,
+  opts: OpenDatasetOptions & { progress?: boolean } = {},
 ): Promise<CheckReport> {
   let ds: DatasetLoader;
   try {
     ds = await openDataset(name, dir, opts);
   } catch (err) {
     if (!(err instanceof DataError)) throw err;
-    return { dataset: name, dir, splits: [], classes: [], problems: [{ severity: 'error', file: dir, message: err.message }], ok: false };
+    return {
+      dataset: name,
+      dir,
+      splits: [],
+      classes: [],
+      problems: [{ severity: 'error', file: dir, message: err.message }],
+      ok: false,
+    };
   }
   const problems: CheckProblem[] = [];
-  if (ds.splits.length === 0) problems.push({ severity: 'error', file: dir, message: `${dir} has no split folders of ${name}` });
+  if (ds.splits.length === 0)
+    problems.push({ severity: 'error', file: dir, message: `${dir} has no split folders of ${name}` });
   const pixels = new Float64Array(256);
   const splits: SplitCounts[] = [];
   for (const split of ds.splits) {
@@ -69,8 +79,10 @@ export async function checkDataset(
       problems.push({ severity: 'error', file: dir, message: err.message });
       continue;
     }
-    for (const f of scan.imagesWithoutLabel) problems.push({ severity: 'error', file: f, message: `image ${f} has no label file` });
-    for (const f of scan.labelsWithoutImage) problems.push({ severity: 'error', file: f, message: `label ${f} has no image` });
+    for (const f of scan.imagesWithoutLabel)
+      problems.push({ severity: 'error', file: f, message: `image ${f} has no label file` });
+    for (const f of scan.labelsWithoutImage)
+      problems.push({ severity: 'error', file: f, message: `label ${f} has no image` });
     const labelled = scan.samples.filter((s) => s.labelPath !== null).length;
     if (scan.samples.length === 0 && scan.imagesWithoutLabel.length === 0) {
       problems.push({ severity: 'error', file: dir, message: `the ${split} split of ${dir} has no images` });
@@ -84,13 +96,17 @@ export async function checkDataset(
         if (s.labelPath !== null) {
           const { label, unknown } = await ds.decodeLabelChecked(s.labelPath);
           if (label.height !== image.height || label.width !== image.width) {
-            throw new DataError(`label ${s.labelPath} is ${label.width}x${label.height} but image ${s.imagePath} is ` +
-              `${image.width}x${image.height}; labels must have the image's size`);
+            throw new DataError(
+              `label ${s.labelPath} is ${label.width}x${label.height} but image ${s.imagePath} is ` +
+                `${image.width}x${image.height}; labels must have the image's size`,
+            );
           }
           if (unknown.count > 0) {
             problems.push({
-              severity: 'warning', file: s.labelPath,
-              message: `${s.labelPath}: ${unknown.count} pixels with values no class has (${unknown.examples.join(', ')}), ` +
+              severity: 'warning',
+              file: s.labelPath,
+              message:
+                `${s.labelPath}: ${unknown.count} pixels with values no class has (${unknown.examples.join(', ')}), ` +
                 `first at x=${unknown.first![0]} y=${unknown.first![1]}; they are ignored`,
             });
           }
@@ -103,13 +119,18 @@ export async function checkDataset(
       }
     }
     bar.stop();
-    splits.push({ split, images: scan.samples.length + scan.imagesWithoutLabel.length, labels: labelled + scan.labelsWithoutImage.length, usable });
+    splits.push({
+      split,
+      images: scan.samples.length + scan.imagesWithoutLabel.length,
+      labels: labelled + scan.labelsWithoutImage.length,
+      usable,
+    });
   }
   const total = pixels.reduce((a, b) => a + b, 0);
   const classes: ClassShare[] = [];
   for (let id = 0; id < 256; id++) {
     if (pixels[id] === 0) continue;
-    const cname = id === IGNORE_INDEX ? 'ignore' : ds.classes[id]?.name ?? `class ${id}`;
+    const cname = id === IGNORE_INDEX ? 'ignore' : (ds.classes[id]?.name ?? `class ${id}`);
     classes.push({ id, name: cname, pixels: pixels[id], share: pixels[id] / total });
   }
   return { dataset: name, dir, splits, classes, problems, ok: !problems.some((p) => p.severity === 'error') };
@@ -119,18 +140,23 @@ export async function checkDataset(
 export function formatCheckReport(report: CheckReport): string {
   const lines = [`${report.dataset} in ${report.dir}`];
   for (const s of report.splits) {
-    lines.push(`  ${s.split.padEnd(5)} images ${String(s.images).padStart(6)}  labels ${String(s.labels).padStart(6)}  usable ${String(s.usable).padStart(6)}`);
+    lines.push(
+      `  ${s.split.padEnd(5)} images ${String(s.images).padStart(6)}  labels ${String(s.labels).padStart(6)}  usable ${String(s.usable).padStart(6)}`,
+    );
   }
   if (report.classes.length > 0) {
     lines.push('  classes (share of labelled pixels):');
-    for (const c of report.classes) lines.push(`    ${String(c.id).padStart(3)} ${c.name.padEnd(22)} ${(100 * c.share).toFixed(2).padStart(6)}%`);
+    for (const c of report.classes)
+      lines.push(`    ${String(c.id).padStart(3)} ${c.name.padEnd(22)} ${(100 * c.share).toFixed(2).padStart(6)}%`);
   }
   const errors = report.problems.filter((p) => p.severity === 'error');
   const warnings = report.problems.filter((p) => p.severity === 'warning');
   for (const p of errors) lines.push(`  error: ${p.message}`);
   for (const p of warnings) lines.push(`  warning: ${p.message}`);
-  lines.push(report.ok
-    ? `  ok: every pair is usable${warnings.length ? ` (${warnings.length} warnings)` : ''}`
-    : `  ${errors.length} error(s): fix or remove the files named above`);
+  lines.push(
+    report.ok
+      ? `  ok: every pair is usable${warnings.length ? ` (${warnings.length} warnings)` : ''}`
+      : `  ${errors.length} error(s): fix or remove the files named above`,
+  );
   return lines.join('\n');
 }

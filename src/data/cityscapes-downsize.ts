@@ -22,7 +22,11 @@ export interface DownsizeOptions {
  * it like the full set. Images are resized linearly, label ids by nearest
  * neighbour (no invented ids). Returns the number of frames written per split.
  */
-export async function downsizeCityscapes(srcDir: string, outDir: string, opts: DownsizeOptions): Promise<Record<string, number>> {
+export async function downsizeCityscapes(
+  srcDir: string,
+  outDir: string,
+  opts: DownsizeOptions,
+): Promise<Record<string, number>> {
   const [h, w] = opts.size;
   if (!(Number.isInteger(h) && Number.isInteger(w) && h > 0 && w > 0)) {
     throw new ConfigError(`downsize size ${w}x${h} must be WIDTHxHEIGHT in pixels, e.g. 512x256`);
@@ -44,8 +48,11 @@ export async function downsizeCityscapes(srcDir: string, outDir: string, opts: D
     const rel = path.relative(srcDir, s.imagePath);
     const { image } = await loadRgbImageResized(s.imagePath, h, w);
     await writePng(path.join(outDir, rel), image.data, h, w, 3);
-    const labelPath = s.labelPath ?? s.imagePath.replace(`${path.sep}leftImg8bit${path.sep}`, `${path.sep}gtFine${path.sep}`)
-      .replace(/_leftImg8bit\.png$/, '_gtFine_labelIds.png');
+    const labelPath =
+      s.labelPath ??
+      s.imagePath
+        .replace(`${path.sep}leftImg8bit${path.sep}`, `${path.sep}gtFine${path.sep}`)
+        .replace(/_leftImg8bit\.png$/, '_gtFine_labelIds.png');
     // Test labels are void-only but are copied too, so the layout stays complete.
     const ids = await loadGray8(labelPath).catch(() => null);
     if (ids !== null) {

@@ -56,10 +56,11 @@ const ROWS: Row[] = [
   [-1, 'license plate', -1, 'vehicle', false, true, [0, 0, 142]],
 ];
 
-export const CITYSCAPES_LABELS: readonly CityscapesLabel[] = Object.freeze(ROWS.map(
-  ([id, name, trainId, category, hasInstances, ignoreInEval, color]) =>
+export const CITYSCAPES_LABELS: readonly CityscapesLabel[] = Object.freeze(
+  ROWS.map(([id, name, trainId, category, hasInstances, ignoreInEval, color]) =>
     Object.freeze({ id, name, trainId, category, hasInstances, ignoreInEval, color }),
-));
+  ),
+);
 
 /** 'train19': the 19 evaluated classes (trainId 0-18); 'all': every non-void id 7-33 (27 classes). */
 export type CityscapesClassSet = 'train19' | 'all';
@@ -68,24 +69,34 @@ export type CityscapesClassSet = 'train19' | 'all';
 const PAINTED = CITYSCAPES_LABELS.filter((l) => l.id >= 0);
 
 /** The classes a model trains on, index = class id. */
-export function cityscapesClasses(set: CityscapesClassSet): { name: string; color: readonly [number, number, number] }[] {
-  const rows = set === 'train19'
-    ? PAINTED.filter((l) => l.trainId !== 255).sort((a, b) => a.trainId - b.trainId)
-    : PAINTED.filter((l) => l.category !== 'void');
+export function cityscapesClasses(
+  set: CityscapesClassSet,
+): { name: string; color: readonly [number, number, number] }[] {
+  const rows =
+    set === 'train19'
+      ? PAINTED.filter((l) => l.trainId !== 255).sort((a, b) => a.trainId - b.trainId)
+      : PAINTED.filter((l) => l.category !== 'void');
   return rows.map((l) => ({ name: l.name, color: l.color }));
 }
 
 /** label id -> class id (IGNORE_INDEX for void and ignored ids); ids not in the table are left out. */
 export function cityscapesIdLookup(set: CityscapesClassSet): Map<number, number> {
   const firstNonVoid = 7;
-  return new Map(PAINTED.map((l) => [
-    l.id,
-    set === 'train19' ? l.trainId : l.category === 'void' ? IGNORE_INDEX : l.id - firstNonVoid,
-  ]));
+  return new Map(
+    PAINTED.map((l) => [
+      l.id,
+      set === 'train19' ? l.trainId : l.category === 'void' ? IGNORE_INDEX : l.id - firstNonVoid,
+    ]),
+  );
 }
 
 /** Maps an 8-bit label-id image through `lookup`; ids the table lacks become the ignore id and are counted. */
-export function decodeIdLabel(ids: Uint8Array, height: number, width: number, lookup: ReadonlyMap<number, number>): DecodedLabel {
+export function decodeIdLabel(
+  ids: Uint8Array,
+  height: number,
+  width: number,
+  lookup: ReadonlyMap<number, number>,
+): DecodedLabel {
   // A 256-entry table turns the per-pixel Map lookup into an array index.
   const table = new Int16Array(256).fill(-1);
   for (const [id, cls] of lookup) if (id >= 0 && id < 256) table[id] = cls;

@@ -2,7 +2,16 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { DataError } from '../util/errors';
 import { type CityscapesClassSet, cityscapesClasses, cityscapesIdLookup, decodeIdLabel } from './cityscapes-labels';
-import { type DatasetLoader, type DecodedLabel, isDirectory, makeLoader, noSuchSplit, pairByKey, type SplitScan, unlabelled } from './dataset';
+import {
+  type DatasetLoader,
+  type DecodedLabel,
+  isDirectory,
+  makeLoader,
+  noSuchSplit,
+  pairByKey,
+  type SplitScan,
+  unlabelled,
+} from './dataset';
 import { loadGray8 } from './png';
 import type { Split } from './types';
 
@@ -25,7 +34,10 @@ const SPLITS: readonly Split[] = ['train', 'val', 'test'];
 async function listCities(dir: string): Promise<string[]> {
   try {
     const entries = await fsp.readdir(dir, { withFileTypes: true });
-    return entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    return entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
   } catch {
     return [];
   }
@@ -64,5 +76,12 @@ export async function openCityscapes(dir: string, opts: CityscapesOptions = {}):
     return decodeIdLabel(ids.data, ids.height, ids.width, lookup);
   }
 
-  return makeLoader({ name: 'cityscapes', dir, classes: cityscapesClasses(classSet), splits, scan, decodeLabelChecked });
+  return makeLoader({
+    name: 'cityscapes',
+    dir,
+    classes: cityscapesClasses(classSet),
+    splits,
+    scan,
+    decodeLabelChecked,
+  });
 }

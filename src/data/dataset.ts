@@ -43,8 +43,12 @@ export function makeLoader(parts: LoaderParts): DatasetLoader {
   return {
     ...parts,
     ignoreIndex: IGNORE_INDEX,
-    async samples(split) { return (await parts.scan(split)).samples; },
-    async decodeLabel(labelPath) { return (await parts.decodeLabelChecked(labelPath)).label; },
+    async samples(split) {
+      return (await parts.scan(split)).samples;
+    },
+    async decodeLabel(labelPath) {
+      return (await parts.decodeLabelChecked(labelPath)).label;
+    },
   };
 }
 
@@ -85,9 +89,7 @@ export async function isDirectory(p: string): Promise<boolean> {
 }
 
 /** Pairs image and label names by a shared key; the unpaired ones on either side are returned by path. */
-export function pairByKey(
-  images: ReadonlyMap<string, string>, labels: ReadonlyMap<string, string>,
-): SplitScan {
+export function pairByKey(images: ReadonlyMap<string, string>, labels: ReadonlyMap<string, string>): SplitScan {
   const samples: SampleRef[] = [];
   const imagesWithoutLabel: string[] = [];
   for (const [id, imagePath] of images) {

@@ -13,11 +13,17 @@ export const BUILTIN_ROAD_SEED = 0;
  * for KITTI.
  */
 export async function resolveRoadDataset(
-  dataRoot = 'data', opts: { progress?: boolean } = {},
+  dataRoot = 'data',
+  opts: { progress?: boolean } = {},
 ): Promise<{ name: 'kitti-road'; dir: string; builtin: boolean; note: string }> {
   const kitti = path.join(dataRoot, 'data_road');
   const layout = await detectLayout(kitti);
-  if (layout !== null && layout.dataset === 'kitti-road' && layout.root === kitti && (await readBuiltinMarker(kitti)) === null) {
+  if (
+    layout !== null &&
+    layout.dataset === 'kitti-road' &&
+    layout.root === kitti &&
+    (await readBuiltinMarker(kitti)) === null
+  ) {
     return { name: 'kitti-road', dir: kitti, builtin: false, note: `data: KITTI Road from ${kitti}` };
   }
   const dir = path.join(dataRoot, 'builtin_road');
@@ -28,8 +34,11 @@ export async function resolveRoadDataset(
     made = ', generated now';
   }
   return {
-    name: 'kitti-road', dir, builtin: true,
-    note: `data: KITTI Road not found in ${kitti}; using the built-in road set ${dir} ` +
+    name: 'kitti-road',
+    dir,
+    builtin: true,
+    note:
+      `data: KITTI Road not found in ${kitti}; using the built-in road set ${dir} ` +
       `(${BUILTIN_ROAD_COUNT} synthetic images${made}; \`fcn data download kitti-road\` gets the real one)`,
   };
 }

@@ -31,11 +31,20 @@ function openZip(zipPath: string): Promise<yauzl.ZipFile> {
 function readEntries(zip: yauzl.ZipFile, zipPath: string): Promise<yauzl.Entry[]> {
   return new Promise((resolve, reject) => {
     const entries: yauzl.Entry[] = [];
-    zip.on('entry', (e: yauzl.Entry) => { entries.push(e); zip.readEntry(); });
+    zip.on('entry', (e: yauzl.Entry) => {
+      entries.push(e);
+      zip.readEntry();
+    });
     zip.on('end', () => resolve(entries));
-    zip.on('error', (err: Error) => reject(/path/.test(err.message)
-      ? new DataError(`${zipPath} has an entry outside the target folder (${err.message}); refusing to extract this archive`)
-      : new DataError(`${zipPath} is damaged (${err.message}); download it again`)));
+    zip.on('error', (err: Error) =>
+      reject(
+        /path/.test(err.message)
+          ? new DataError(
+              `${zipPath} has an entry outside the target folder (${err.message}); refusing to extract this archive`,
+            )
+          : new DataError(`${zipPath} is damaged (${err.message}); download it again`),
+      ),
+    );
     zip.readEntry();
   });
 }
@@ -58,13 +67,15 @@ export async function extractZip(zipPath: string, destDir: string, opts: { progr
     let bytes = 0;
     for (const e of entries) {
       if (safeEntryPath(destDir, e.fileName) === null || isSymlink(e)) {
-        throw new DataError(`${zipPath}: entry "${e.fileName}" would be written outside ${path.resolve(destDir)} ` +
-          '(zip-slip) or is a symlink; refusing to extract this archive');
+        throw new DataError(
+          `${zipPath}: entry "${e.fileName}" would be written outside ${path.resolve(destDir)} ` +
+            '(zip-slip) or is a symlink; refusing to extract this archive',
+        );
       }
       bytes += e.uncompressedSize;
     }
     await fsp.mkdir(destDir, { recursive: true });
-    await checkFreeSpace(destDir, bytes);
+    checkFreeSpace(destDir, bytes);
     const bar = startProgress(`extract ${path.basename(zipPath)}`, entries.length, { enabled: opts.progress ?? true });
     for (const [k, e] of entries.entries()) {
       const target = safeEntryPath(destDir, e.fileName)!;
@@ -73,7 +84,11 @@ export async function extractZip(zipPath: string, destDir: string, opts: { progr
       } else {
         await fsp.mkdir(path.dirname(target), { recursive: true });
         const stream = await new Promise<NodeJS.ReadableStream>((resolve, reject) => {
-          zip.openReadStream(e, (err, s) => (err ? reject(new DataError(`${zipPath}: cannot read ${e.fileName} (${err.message}); download it again`)) : resolve(s)));
+          zip.openReadStream(e, (err, s) =>
+            err
+              ? reject(new DataError(`${zipPath}: cannot read ${e.fileName} (${err.message}); download it again`))
+              : resolve(s),
+          );
         });
         await pipeline(stream, createWriteStream(target));
       }
@@ -87,7 +102,11 @@ export async function extractZip(zipPath: string, destDir: string, opts: { progr
 }
 
 /** Extracts a data_road.zip given by hand into `dataRoot` and checks that data_road/ now holds KITTI Road. */
-export async function importKittiRoad(zipPath: string, dataRoot: string, opts: { progress?: boolean } = {}): Promise<string> {
+export async function importKittiRoad(
+  zipPath: string,
+  dataRoot: string,
+  opts: { progress?: boolean } = {},
+): Promise<string> {
   try {
     await fsp.access(zipPath);
   } catch {
@@ -97,8 +116,10 @@ export async function importKittiRoad(zipPath: string, dataRoot: string, opts: {
   const dir = path.join(dataRoot, 'data_road');
   const layout = await detectLayout(dir);
   if (layout === null || layout.dataset !== 'kitti-road') {
-    throw new DataError(`${zipPath} was extracted into ${dataRoot} but ${dir} does not hold training/image_2 and ` +
-      'training/gt_image_2; is this the KITTI Road base kit (data_road.zip)?');
+    throw new DataError(
+      `${zipPath} was extracted into ${dataRoot} but ${dir} does not hold training/image_2 and ` +
+        'training/gt_image_2; is this the KITTI Road base kit (data_road.zip)?',
+    );
   }
   return dir;
 }
@@ -110,7 +131,9 @@ export async function downloadKittiRoad(dataRoot: string, opts: { progress?: boo
     await downloadFile(KITTI_ROAD_URL, zipPath, { label: 'data_road.zip', progress: opts.progress });
   } catch (err) {
     if (!(err instanceof DownloadError)) throw err;
-    throw new DownloadError(`${err.message}\nOr, with the zip anywhere: fcn data import kitti-road <path/to/data_road.zip>`);
+    throw new DownloadError(
+      `${err.message}\nOr, with the zip anywhere: fcn data import kitti-road <path/to/data_road.zip>`,
+    );
   }
   return importKittiRoad(zipPath, dataRoot, opts);
 }

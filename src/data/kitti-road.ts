@@ -1,6 +1,17 @@
 import * as path from 'node:path';
 import { DataError } from '../util/errors';
-import { type DatasetLoader, type DecodedLabel, isDirectory, makeLoader, listPngs, noSuchSplit, pairByKey, type SplitScan, UnknownValueCounter, unlabelled } from './dataset';
+import {
+  type DatasetLoader,
+  type DecodedLabel,
+  isDirectory,
+  makeLoader,
+  listPngs,
+  noSuchSplit,
+  pairByKey,
+  type SplitScan,
+  UnknownValueCounter,
+  unlabelled,
+} from './dataset';
 import { loadRgbImage } from './png';
 import { type ClassInfo, IGNORE_INDEX, type Split } from './types';
 

@@ -3,7 +3,18 @@ import * as path from 'node:path';
 import { DataError } from '../util/errors';
 import { type CityscapesClassSet, cityscapesClasses, cityscapesIdLookup, decodeIdLabel } from './cityscapes-labels';
 import defaultColorTable from './classes/kitti-semantic.json';
-import { type DatasetLoader, type DecodedLabel, isDirectory, makeLoader, listPngs, noSuchSplit, pairByKey, type SplitScan, UnknownValueCounter, unlabelled } from './dataset';
+import {
+  type DatasetLoader,
+  type DecodedLabel,
+  isDirectory,
+  makeLoader,
+  listPngs,
+  noSuchSplit,
+  pairByKey,
+  type SplitScan,
+  UnknownValueCounter,
+  unlabelled,
+} from './dataset';
 import { loadGray8, loadRgbImage } from './png';
 import { type ClassInfo, IGNORE_INDEX, type Split } from './types';
 
@@ -45,8 +56,10 @@ export async function loadColorTable(file: string): Promise<ColorTable> {
   try {
     raw = JSON.parse(await fsp.readFile(file, 'utf8'));
   } catch (err) {
-    throw new DataError(`colour table ${file} cannot be read as JSON (${(err as Error).message}); ` +
-      'copy src/data/classes/kitti-semantic.json and edit it');
+    throw new DataError(
+      `colour table ${file} cannot be read as JSON (${(err as Error).message}); ` +
+        'copy src/data/classes/kitti-semantic.json and edit it',
+    );
   }
   return validateColorTable(raw, file);
 }
@@ -58,19 +71,25 @@ function validateColorTable(raw: unknown, source: string): ColorTable {
     typeof c === 'object' && c !== null && typeof (c as ClassInfo).name === 'string' && isColor((c as ClassInfo).color);
   const t = raw as { void?: unknown; classes?: unknown };
   if (!isClass(t.void) || !Array.isArray(t.classes) || t.classes.length === 0 || !t.classes.every(isClass)) {
-    throw new DataError(`colour table ${source} must be {"void": {name, color: [r,g,b]}, "classes": [{name, color}, …]}`);
+    throw new DataError(
+      `colour table ${source} must be {"void": {name, color: [r,g,b]}, "classes": [{name, color}, …]}`,
+    );
   }
   const seen = new Map<string, string>();
   for (const c of [t.void, ...t.classes] as ClassInfo[]) {
     const key = c.color.join(',');
     const other = seen.get(key);
-    if (other !== undefined) throw new DataError(`colour table ${source}: ${c.name} and ${other} share the colour (${key})`);
+    if (other !== undefined)
+      throw new DataError(`colour table ${source}: ${c.name} and ${other} share the colour (${key})`);
     seen.set(key, c.name);
   }
-  return { void: t.void, classes: t.classes as ClassInfo[] };
+  return { void: t.void, classes: t.classes };
 }
 
-/** Colour GT -> class ids: table colours to their index, void to the ignore id, any other colour to the ignore id and counted. */
+/**
+ * Colour GT -> class ids: table colours to their index, void to the ignore id, any other colour to the ignore id and
+ * counted.
+ */
 export function decodeColorLabel(rgb: Uint8Array, height: number, width: number, table: ColorTable): DecodedLabel {
   const ids = new Map<number, number>();
   table.classes.forEach((c, i) => ids.set((c.color[0] << 16) | (c.color[1] << 8) | c.color[2], i));
@@ -96,24 +115,31 @@ async function findLayout(dir: string): Promise<KittiSemanticLayout> {
 }
 
 export async function openKittiSemantic(dir: string, opts: KittiSemanticOptions = {}): Promise<DatasetLoader> {
-  const layout = opts.layout ?? await findLayout(dir);
+  const layout = opts.layout ?? (await findLayout(dir));
   return layout === 'official' ? openOfficial(dir, opts) : openRos(dir, opts);
 }
 
 async function openRos(dir: string, opts: KittiSemanticOptions): Promise<DatasetLoader> {
-  const table = opts.colorTable ? await loadColorTable(opts.colorTable) : validateColorTable(defaultColorTable, 'src/data/classes/kitti-semantic.json');
+  const table = opts.colorTable
+    ? await loadColorTable(opts.colorTable)
+    : validateColorTable(defaultColorTable, 'src/data/classes/kitti-semantic.json');
   const splitDir = new Map<Split, string>();
   for (const split of ['train', 'val', 'test'] as const) {
     const given = opts.splitDirs?.[split];
     if (given !== undefined) {
       if (!(await isDirectory(path.join(dir, given, 'RGB')))) {
-        throw new DataError(`${path.join(dir, given, 'RGB')} is missing; the ${split} folder ${given} needs RGB/ (and GT/)`);
+        throw new DataError(
+          `${path.join(dir, given, 'RGB')} is missing; the ${split} folder ${given} needs RGB/ (and GT/)`,
+        );
       }
       splitDir.set(split, given);
       continue;
     }
     for (const candidate of ROS_DEFAULT_DIRS[split]) {
-      if (await isDirectory(path.join(dir, candidate, 'RGB'))) { splitDir.set(split, candidate); break; }
+      if (await isDirectory(path.join(dir, candidate, 'RGB'))) {
+        splitDir.set(split, candidate);
+        break;
+      }
     }
   }
   const splits = [...splitDir.keys()];
@@ -128,7 +154,8 @@ async function openRos(dir: string, opts: KittiSemanticOptions): Promise<Dataset
     // The re-split Testing/ may come without GT: then it is an unlabelled split.
     if (split === 'test' && !(await isDirectory(gtDir))) return unlabelled(images);
     const labels = new Map<string, string>();
-    for (const n of await listPngs(gtDir, 'colour labels NNNNNN.png named as in RGB/')) labels.set(n.slice(0, -4), path.join(gtDir, n));
+    for (const n of await listPngs(gtDir, 'colour labels NNNNNN.png named as in RGB/'))
+      labels.set(n.slice(0, -4), path.join(gtDir, n));
     return pairByKey(images, labels);
   }
 
@@ -157,7 +184,8 @@ async function openOfficial(dir: string, opts: KittiSemanticOptions): Promise<Da
     if (split === 'test') return unlabelled(images);
     const labels = new Map<string, string>();
     const semDir = path.join(dir, 'training/semantic');
-    for (const n of await listPngs(semDir, 'Cityscapes label-id PNGs NNNNNN_10.png')) labels.set(n.slice(0, -4), path.join(semDir, n));
+    for (const n of await listPngs(semDir, 'Cityscapes label-id PNGs NNNNNN_10.png'))
+      labels.set(n.slice(0, -4), path.join(semDir, n));
     return pairByKey(images, labels);
   }
 
@@ -166,5 +194,12 @@ async function openOfficial(dir: string, opts: KittiSemanticOptions): Promise<Da
     return decodeIdLabel(ids.data, ids.height, ids.width, lookup);
   }
 
-  return makeLoader({ name: 'kitti-semantic', dir, classes: cityscapesClasses(classSet), splits, scan, decodeLabelChecked });
+  return makeLoader({
+    name: 'kitti-semantic',
+    dir,
+    classes: cityscapesClasses(classSet),
+    splits,
+    scan,
+    decodeLabelChecked,
+  });
 }

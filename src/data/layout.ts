@@ -32,23 +32,32 @@ const ROS_SPLIT_DIRS = ['Training_00', 'Validation_07', 'Training', 'Testing'];
 
 async function detectAt(dir: string): Promise<DetectedLayout | null> {
   const has = (p: string) => isDirectory(path.join(dir, p));
-  if (await has('training/gt_image_2') || (await has('training/image_2') && await has('testing/calib'))) {
+  if ((await has('training/gt_image_2')) || ((await has('training/image_2')) && (await has('testing/calib')))) {
     return { kind: 'kitti-road', dataset: 'kitti-road', root: dir, evidence: 'training/image_2 + training/gt_image_2' };
   }
-  if (await has('training/semantic') || await has('training/semantic_rgb')) {
-    return { kind: 'kitti-semantic-official', dataset: 'kitti-semantic', root: dir, evidence: 'training/image_2 + training/semantic' };
+  if ((await has('training/semantic')) || (await has('training/semantic_rgb'))) {
+    return {
+      kind: 'kitti-semantic-official',
+      dataset: 'kitti-semantic',
+      root: dir,
+      evidence: 'training/image_2 + training/semantic',
+    };
   }
   for (const s of ROS_SPLIT_DIRS) {
     if (await has(`${s}/RGB`)) {
       return { kind: 'kitti-semantic-ros', dataset: 'kitti-semantic', root: dir, evidence: `${s}/RGB` };
     }
   }
-  if (await has('leftImg8bit') || await has('gtFine')) {
+  if ((await has('leftImg8bit')) || (await has('gtFine'))) {
     return { kind: 'cityscapes', dataset: 'cityscapes', root: dir, evidence: 'leftImg8bit/ + gtFine/' };
   }
   const camvid = await camvidLayoutOf(dir);
   if (camvid !== null) {
-    const evidence = { segnet: 'train/ + trainannot/', fastai: 'images/ + labels/ + codes.txt', original: '701_StillsRaw_full/ + LabeledApproved_full/' };
+    const evidence = {
+      segnet: 'train/ + trainannot/',
+      fastai: 'images/ + labels/ + codes.txt',
+      original: '701_StillsRaw_full/ + LabeledApproved_full/',
+    };
     return { kind: `camvid-${camvid}`, dataset: 'camvid', root: dir, evidence: evidence[camvid] };
   }
   return null;

@@ -16,7 +16,11 @@ export type OpenDatasetOptions = KittiRoadOptions & KittiSemanticOptions & Citys
  * e.g. data/ for data/data_road). A missing or empty folder, or one that holds
  * another dataset's layout, is a DataError that says so.
  */
-export async function openDataset(name: DatasetName, dir: string, opts: OpenDatasetOptions = {}): Promise<DatasetLoader> {
+export async function openDataset(
+  name: DatasetName,
+  dir: string,
+  opts: OpenDatasetOptions = {},
+): Promise<DatasetLoader> {
   if (!DATASET_NAMES.includes(name)) {
     throw new DataError(`unknown dataset "${name}"; use one of ${DATASET_NAMES.join(', ')}`);
   }
@@ -32,13 +36,19 @@ export async function openDataset(name: DatasetName, dir: string, opts: OpenData
     throw new DataError(`${dir} does not hold a ${name} layout; expected ${DATASETS[name].expected}`);
   }
   if (layout.dataset !== name) {
-    throw new DataError(`${dir} looks like ${layout.dataset} (${layout.evidence}), not ${name}; ` +
-      `use --dataset ${layout.dataset} or point at the ${name} folder`);
+    throw new DataError(
+      `${dir} looks like ${layout.dataset} (${layout.evidence}), not ${name}; ` +
+        `use --dataset ${layout.dataset} or point at the ${name} folder`,
+    );
   }
   switch (name) {
-    case 'kitti-road': return openKittiRoad(layout.root, opts);
-    case 'kitti-semantic': return openKittiSemantic(layout.root, opts);
-    case 'cityscapes': return openCityscapes(layout.root, opts);
-    case 'camvid': return openCamvid(layout.root, opts);
+    case 'kitti-road':
+      return openKittiRoad(layout.root, opts);
+    case 'kitti-semantic':
+      return openKittiSemantic(layout.root, opts);
+    case 'cityscapes':
+      return openCityscapes(layout.root, opts);
+    case 'camvid':
+      return openCamvid(layout.root, opts);
   }
 }

@@ -62,7 +62,8 @@ async function decodeRaw(file: string, pipeline: sharp.Sharp): Promise<{ data: B
     return await pipeline.toBuffer({ resolveWithObject: true });
   } catch (err) {
     throw new DataError(
-      `${file} is corrupt or truncated (${(err as Error).message.trim()}); replace it with the PNG from the original archive`);
+      `${file} is corrupt or truncated (${(err as Error).message.trim()}); replace it with the PNG from the original archive`,
+    );
   }
 }
 
@@ -71,7 +72,12 @@ export async function readPngInfo(file: string): Promise<PngInfo> {
   const bytes = await readPngBytes(file);
   try {
     const m = await sharp(bytes).metadata();
-    return { width: m.width ?? 0, height: m.height ?? 0, channels: m.channels ?? 0, bitDepth: m.depth === 'ushort' ? 16 : 8 };
+    return {
+      width: m.width ?? 0,
+      height: m.height ?? 0,
+      channels: m.channels ?? 0,
+      bitDepth: m.depth === 'ushort' ? 16 : 8,
+    };
   } catch (err) {
     throw new DataError(`${file} has a damaged PNG header (${(err as Error).message.trim()}); replace the file`);
   }
@@ -80,7 +86,10 @@ export async function readPngInfo(file: string): Promise<PngInfo> {
 /** Any PNG kind (8-bit RGB, RGBA, grey, grey+alpha, 16-bit) as 8-bit RGB; alpha is dropped, grey is replicated. */
 export async function loadRgbImage(file: string): Promise<RgbImage> {
   const bytes = await readPngBytes(file);
-  const { data, info } = await decodeRaw(file, sharp(bytes, { failOn: 'error' }).toColourspace('srgb').removeAlpha().raw());
+  const { data, info } = await decodeRaw(
+    file,
+    sharp(bytes, { failOn: 'error' }).toColourspace('srgb').removeAlpha().raw(),
+  );
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), height: info.height, width: info.width };
 }
 
@@ -90,16 +99,24 @@ export async function loadRgbImage(file: string): Promise<RgbImage> {
  * Also returns the size on disk, which label files must match.
  */
 export async function loadRgbImageResized(
-  file: string, height: number, width: number,
+  file: string,
+  height: number,
+  width: number,
 ): Promise<{ image: RgbImage; sourceHeight: number; sourceWidth: number }> {
   const bytes = await readPngBytes(file);
-  const meta = await sharp(bytes).metadata().catch((err: Error) => {
-    throw new DataError(`${file} has a damaged PNG header (${err.message.trim()}); replace the file`);
-  });
-  const { data, info } = await decodeRaw(file, sharp(bytes, { failOn: 'error' })
-    .toColourspace('srgb').removeAlpha()
-    .resize(width, height, { fit: 'fill', kernel: 'linear' })
-    .raw());
+  const meta = await sharp(bytes)
+    .metadata()
+    .catch((err: Error) => {
+      throw new DataError(`${file} has a damaged PNG header (${err.message.trim()}); replace the file`);
+    });
+  const { data, info } = await decodeRaw(
+    file,
+    sharp(bytes, { failOn: 'error' })
+      .toColourspace('srgb')
+      .removeAlpha()
+      .resize(width, height, { fit: 'fill', kernel: 'linear' })
+      .raw(),
+  );
   return {
     image: { data: new Uint8Array(data.buffer, data.byteOffset, data.length), height: info.height, width: info.width },
     sourceHeight: meta.height ?? 0,
@@ -114,7 +131,8 @@ export async function loadGray8(file: string): Promise<Gray8Image> {
   if (info.channels !== 1 || info.bitDepth !== 8) {
     throw new DataError(
       `${file} has ${info.channels} channel(s) at ${info.bitDepth} bit; expected an 8-bit gray id image ` +
-      '(e.g. *_gtFine_labelIds.png, not *_gtFine_color.png)');
+        '(e.g. *_gtFine_labelIds.png, not *_gtFine_color.png)',
+    );
   }
   const { data, info: out } = await decodeRaw(file, sharp(bytes, { failOn: 'error' }).toColourspace('b-w').raw());
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), height: out.height, width: out.width };
@@ -123,8 +141,10 @@ export async function loadGray8(file: string): Promise<Gray8Image> {
 /** A single-channel 16-bit PNG (instance ids) with its values untouched. */
 export async function loadGray16(file: string): Promise<Gray16Image> {
   const bytes = await readPngBytes(file);
-  const { data, info } = await decodeRaw(file, sharp(bytes, { failOn: 'error' })
-    .toColourspace('grey16').raw({ depth: 'ushort' }));
+  const { data, info } = await decodeRaw(
+    file,
+    sharp(bytes, { failOn: 'error' }).toColourspace('grey16').raw({ depth: 'ushort' }),
+  );
   // Copy: the Buffer may sit at an odd offset of Node's pool, which Uint16Array cannot view.
   const out = new Uint16Array(info.width * info.height);
   for (let i = 0; i < out.length; i++) out[i] = data.readUInt16LE(i * 2);
@@ -133,7 +153,12 @@ export async function loadGray16(file: string): Promise<Gray16Image> {
 
 /** Writes 8-bit RGB (channels 3) or gray (channels 1) pixels as a PNG, creating the folder. */
 export async function writePng(
-  file: string, data: Uint8Array, height: number, width: number, channels: 1 | 3, compressionLevel = 6,
+  file: string,
+  data: Uint8Array,
+  height: number,
+  width: number,
+  channels: 1 | 3,
+  compressionLevel = 6,
 ): Promise<void> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
   let img = sharp(data, { raw: { width, height, channels } });

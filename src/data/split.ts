@@ -9,7 +9,9 @@ import type { SampleRef, SegDataset } from './types';
  * side when there are two or more.
  */
 export function splitTrainVal(
-  samples: readonly SampleRef[], valFraction: number, seed: number,
+  samples: readonly SampleRef[],
+  valFraction: number,
+  seed: number,
 ): { train: SampleRef[]; val: SampleRef[] } {
   if (!(valFraction >= 0 && valFraction < 1)) {
     throw new ConfigError(`validation fraction ${valFraction} must be in [0, 1), e.g. 0.1`);
@@ -39,9 +41,11 @@ export interface TrainValSamples {
  * images for training, evaluation and the notebooks).
  */
 export async function trainValSamples(
-  ds: Pick<SegDataset, 'splits' | 'samples'>, opts: { valFraction: number; seed: number },
+  ds: Pick<SegDataset, 'splits' | 'samples'>,
+  opts: { valFraction: number; seed: number },
 ): Promise<TrainValSamples> {
-  if (ds.splits.includes('val')) return { train: await ds.samples('train'), val: await ds.samples('val'), valName: 'val' };
+  if (ds.splits.includes('val'))
+    return { train: await ds.samples('train'), val: await ds.samples('val'), valName: 'val' };
   const { train, val } = splitTrainVal(await ds.samples('train'), opts.valFraction, opts.seed);
   return { train, val, valName: `holdout (${Math.round(opts.valFraction * 100)}% of train, seed ${opts.seed})` };
 }

@@ -13,14 +13,21 @@ export interface AugmentOptions {
   readonly flip: boolean;
   /** Brightness, contrast and saturation factors drawn from [1 - j, 1 + j]; 0 = off. */
   readonly colorJitter: number;
-  /** Zoom factor range, e.g. [0.8, 1.25]: a window of 1/scale the size is cut out at random and resized back; null = off. */
+  /**
+   * Zoom factor range, e.g. [0.8, 1.25]: a window of 1/scale the size is cut out at random and resized back; null =
+   * off.
+   */
   readonly scaleCrop: readonly [number, number] | null;
 }
 
 export const NO_AUGMENT: AugmentOptions = Object.freeze({ flip: false, colorJitter: 0, scaleCrop: null });
 
 /** The augmentation the cpu/paper presets train with. */
-export const DEFAULT_AUGMENT: AugmentOptions = Object.freeze({ flip: true, colorJitter: 0.2, scaleCrop: [0.9, 1.25] as const });
+export const DEFAULT_AUGMENT: AugmentOptions = Object.freeze({
+  flip: true,
+  colorJitter: 0.2,
+  scaleCrop: [0.9, 1.25] as const,
+});
 
 export function validateAugment(opts: AugmentOptions): AugmentOptions {
   if (!(opts.colorJitter >= 0 && opts.colorJitter < 1)) {
@@ -55,8 +62,14 @@ export function resizeLabelNearest(label: LabelMap, height: number, width: numbe
  * sample's augmentation depends only on the seed it was given.
  */
 export function augmentInto(
-  image: Uint8Array, label: Uint8Array, height: number, width: number,
-  opts: AugmentOptions, rng: Rng, outImage: Uint8Array, outLabel: Uint8Array,
+  image: Uint8Array,
+  label: Uint8Array,
+  height: number,
+  width: number,
+  opts: AugmentOptions,
+  rng: Rng,
+  outImage: Uint8Array,
+  outLabel: Uint8Array,
 ): void {
   const flip = opts.flip && rng() < 0.5;
   // Window [y0, y0 + wh) x [x0, x0 + ww) of the source becomes the output.
@@ -85,7 +98,9 @@ export function augmentInto(
       outLabel[o] = ny >= 0 && ny < height && nx >= 0 && nx < width ? label[ny * width + nx] : IGNORE_INDEX;
       // Image: bilinear with edge clamping inside, black outside.
       if (fy < -0.5 || fy > height - 0.5 || fx < -0.5 || fx > width - 0.5) {
-        outImage[o * 3] = 0; outImage[o * 3 + 1] = 0; outImage[o * 3 + 2] = 0;
+        outImage[o * 3] = 0;
+        outImage[o * 3 + 1] = 0;
+        outImage[o * 3 + 2] = 0;
         continue;
       }
       const cy = Math.min(Math.max(fy, 0), height - 1);

@@ -17,5 +17,10 @@ export interface DoctorCheck {
 }
 
 export const ok = (name: string, detail: string): DoctorCheck => ({ name, status: 'OK', detail, fix: null });
-export const warn = (name: string, detail: string, fix: string | null): DoctorCheck => ({ name, status: 'WARN', detail, fix });
+export const warn = (name: string, detail: string, fix: string | null): DoctorCheck => ({
+  name,
+  status: 'WARN',
+  detail,
+  fix,
+});
 export const fail = (name: string, detail: string, fix: string): DoctorCheck => ({ name, status: 'FAIL', detail, fix });

@@ -1,7 +1,16 @@
 import { fail, type CheckStatus, type DoctorCheck } from './check';
 import {
-  checkChromium, checkDatasets, checkJupyter, checkNode, checkTfjsNode, checkTfjsNodeGpu, checkTrainingBackend,
-  checkTslabKernel, checkWasm, checkWebgpu, checkWeights,
+  checkChromium,
+  checkDatasets,
+  checkJupyter,
+  checkNode,
+  checkTfjsNode,
+  checkTfjsNodeGpu,
+  checkTrainingBackend,
+  checkTslabKernel,
+  checkWasm,
+  checkWebgpu,
+  checkWeights,
 } from './checks';
 import { defaultEnvironmentProbe, type EnvironmentProbe } from './probe';
 
@@ -22,7 +31,11 @@ async function guarded(name: string, run: () => DoctorCheck | Promise<DoctorChec
   try {
     return await run();
   } catch (err) {
-    return fail(name, `the check itself failed: ${(err as Error).message}`, 'report this with the output of `npx fcn doctor`');
+    return fail(
+      name,
+      `the check itself failed: ${(err as Error).message}`,
+      'report this with the output of `npx fcn doctor`',
+    );
   }
 }
 
@@ -48,9 +61,15 @@ export async function runDoctor(probe: EnvironmentProbe = defaultEnvironmentProb
     await guarded('vgg16 weights', () => checkWeights(probe)),
   ];
   try {
-    checks.push(...await checkDatasets(probe));
+    checks.push(...(await checkDatasets(probe)));
   } catch (err) {
-    checks.push(fail('datasets', `the check itself failed: ${(err as Error).message}`, 'report this with the output of `npx fcn doctor`'));
+    checks.push(
+      fail(
+        'datasets',
+        `the check itself failed: ${(err as Error).message}`,
+        'report this with the output of `npx fcn doctor`',
+      ),
+    );
   }
   const canStart = checks.every((c) => c.status !== 'FAIL');
   return { checks, canStart, exitCode: canStart ? 0 : 1 };
@@ -66,8 +85,10 @@ export function formatDoctorReport(report: DoctorReport): string {
     if (c.fix && c.status !== 'OK') lines.push(`${' '.repeat(STATUS_WIDTH)} fix: ${c.fix}`);
   }
   const count = (s: CheckStatus) => report.checks.filter((c) => c.status === s).length;
-  lines.push(report.canStart
-    ? `npm start can run (${count('WARN')} warning(s))`
-    : `npm start cannot run: fix the ${count('FAIL')} FAIL line(s) above`);
+  lines.push(
+    report.canStart
+      ? `npm start can run (${count('WARN')} warning(s))`
+      : `npm start cannot run: fix the ${count('FAIL')} FAIL line(s) above`,
+  );
   return lines.join('\n');
 }

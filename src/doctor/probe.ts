@@ -44,7 +44,10 @@ export interface EnvironmentProbe {
 }
 
 /** The real machine, looked at from `projectDir` (default: the working folder). */
-/** The Python that has Jupyter, or null: scripts/jupyter.sh decides, so doctor, `npm start` and `npm run notebook` agree. */
+/**
+ * The Python that has Jupyter, or null: scripts/jupyter.sh decides, so doctor, `npm start` and `npm run notebook`
+ * agree.
+ */
 export function findJupyterPython(projectDir: string): string | null {
   const script = path.join(projectDir, 'scripts', 'jupyter.sh');
   if (!fs.existsSync(script)) return null;
@@ -58,24 +61,37 @@ export function defaultEnvironmentProbe(projectDir: string = process.cwd()): Env
     nodeVersion: process.versions.node,
     env: process.env,
     readFile(file) {
-      try { return fs.readFileSync(file, 'utf8'); } catch { return null; }
+      try {
+        return fs.readFileSync(file, 'utf8');
+      } catch {
+        return null;
+      }
     },
     exists: (file) => fs.existsSync(file),
     listDirs(dir) {
       try {
-        return fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
-      } catch { return []; }
+        return fs
+          .readdirSync(dir, { withFileTypes: true })
+          .filter((e) => e.isDirectory())
+          .map((e) => e.name)
+          .sort();
+      } catch {
+        return [];
+      }
     },
     resolvePackage(name) {
       try {
         return path.dirname(require.resolve(`${name}/package.json`, { paths: [projectDir] }));
-      } catch { return null; }
+      } catch {
+        return null;
+      }
     },
     findSharedLibrary: (name) => findSharedLibrary(name),
     hasNvidiaGpu: () => fs.existsSync('/proc/driver/nvidia/version') || fs.existsSync('/dev/nvidia0'),
     webgpuAdapter: () => probeWebgpu({ allowSoftware: true }),
     async wasmSimd() {
       try {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports -- the probe is whether it loads
         require('@tensorflow/tfjs-backend-wasm');
       } catch (err) {
         return { ok: false, reason: (err as Error).message.split('\n')[0] };

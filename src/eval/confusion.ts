@@ -33,7 +33,9 @@ export function accumulateConfusion(
 ): ConfusionMatrix {
   const n = cm.numClasses;
   if (labels.length !== preds.length) {
-    throw new DataError(`labels have ${labels.length} pixels but predictions ${preds.length}; pass maps of the same size`);
+    throw new DataError(
+      `labels have ${labels.length} pixels but predictions ${preds.length}; pass maps of the same size`,
+    );
   }
   for (let i = 0; i < labels.length; i++) {
     const gt = labels[i];
@@ -42,7 +44,8 @@ export function accumulateConfusion(
     if (gt < 0 || gt >= n) {
       throw new DataError(
         `label ${gt} at pixel ${i} is not a class id in [0, ${n - 1}] nor the ignore index ${ignoreIndex}; ` +
-        'map it to a class or to the ignore index in the loader');
+          'map it to a class or to the ignore index in the loader',
+      );
     }
     if (pred < 0 || pred >= n) {
       throw new DataError(`prediction ${pred} at pixel ${i} is not a class id in [0, ${n - 1}]; pass argmax class ids`);
@@ -97,7 +100,9 @@ function ratio(num: number, den: number): number | null {
 export function segmentationMetrics(cm: ConfusionMatrix, classNames: readonly string[]): SegmentationMetrics {
   const n = cm.numClasses;
   if (classNames.length !== n) {
-    throw new ConfigError(`got ${classNames.length} class names for a ${n}-class confusion matrix; pass one name per class`);
+    throw new ConfigError(
+      `got ${classNames.length} class names for a ${n}-class confusion matrix; pass one name per class`,
+    );
   }
   const rowSum = new Float64Array(n);
   const colSum = new Float64Array(n);
@@ -113,7 +118,9 @@ export function segmentationMetrics(cm: ConfusionMatrix, classNames: readonly st
     }
   }
   if (total === 0) {
-    throw new DataError('the confusion matrix holds no valid pixels; accumulate at least one labelled, non-ignored pixel');
+    throw new DataError(
+      'the confusion matrix holds no valid pixels; accumulate at least one labelled, non-ignored pixel',
+    );
   }
   const classes: ClassMetrics[] = [];
   let iouSum = 0;
@@ -135,7 +142,9 @@ export function segmentationMetrics(cm: ConfusionMatrix, classNames: readonly st
       precision: ratio(tp, tp + fp),
       recall: ratio(tp, tp + fn),
       f1: ratio(2 * tp, 2 * tp + fp + fn),
-      tp, fp, fn,
+      tp,
+      fp,
+      fn,
       gtPixels: rowSum[c],
       predPixels: colSum[c],
     });

@@ -4,8 +4,20 @@ import { DATASETS } from '../data/registry';
 import { IGNORE_INDEX, type Batch, type SampleRef, type SegDataset } from '../data/types';
 import { predict } from '../infer/predict';
 import { scoreBatch } from './score-batch';
-import { accumulateConfusion, createConfusionMatrix, segmentationMetrics, type ConfusionMatrix, type SegmentationMetrics } from './confusion';
-import { accumulateRoadCurve, createRoadCurve, roadMetrics, type RoadCurveAccumulator, type RoadMetrics } from './kitti-maxf';
+import {
+  accumulateConfusion,
+  createConfusionMatrix,
+  segmentationMetrics,
+  type ConfusionMatrix,
+  type SegmentationMetrics,
+} from './confusion';
+import {
+  accumulateRoadCurve,
+  createRoadCurve,
+  roadMetrics,
+  type RoadCurveAccumulator,
+  type RoadMetrics,
+} from './kitti-maxf';
 
 export interface EvalOptions {
   classNames: readonly string[];
@@ -39,7 +51,9 @@ function roadLabelsOf(labels: Uint8Array, roadClass: number, ignoreIndex: number
  * confusion matrix and its metrics, KITTI road metrics for the road task.
  */
 export async function evaluateBatches(
-  model: tf.LayersModel, batches: AsyncIterable<Batch>, opts: EvalOptions,
+  model: tf.LayersModel,
+  batches: AsyncIterable<Batch>,
+  opts: EvalOptions,
 ): Promise<EvalResult> {
   const numClasses = opts.classNames.length;
   const roadClass = opts.roadClass ?? null;
@@ -89,15 +103,19 @@ export function collapseWarning(cm: ConfusionMatrix, classNames: readonly string
   for (let g = 0; g < n; g++) {
     for (let p = 0; p < n; p++) {
       const c = cm.counts[g * n + p];
-      gt[g] += c; pred[p] += c; total += c;
+      gt[g] += c;
+      pred[p] += c;
+      total += c;
     }
   }
   if (!total) return null;
   const major = pred.reduce((best, v, i) => (v > pred[best] ? i : best), 0);
   const bigClasses = Array.from(gt).filter((v) => v / total >= 0.05).length;
   if (pred[major] / total > 0.99 && bigClasses >= 2) {
-    return `validation predictions collapsed: ${(100 * pred[major] / total).toFixed(1)}% of pixels predicted as ` +
-      `"${classNames[major]}" while ${bigClasses} classes each hold 5% or more of the labels`;
+    return (
+      `validation predictions collapsed: ${((100 * pred[major]) / total).toFixed(1)}% of pixels predicted as ` +
+      `"${classNames[major]}" while ${bigClasses} classes each hold 5% or more of the labels`
+    );
   }
   return null;
 }
@@ -115,7 +133,10 @@ export interface SampleEvalOptions extends EvalOptions {
  * original label map.
  */
 export async function evaluateSamples(
-  model: tf.LayersModel, ds: SegDataset, samples: readonly SampleRef[], opts: SampleEvalOptions,
+  model: tf.LayersModel,
+  ds: SegDataset,
+  samples: readonly SampleRef[],
+  opts: SampleEvalOptions,
 ): Promise<Omit<EvalResult, 'perSample' | 'loss'> & { images: number }> {
   const roadClass = opts.roadClass === undefined ? DATASETS[ds.name].roadClass : opts.roadClass;
   const cm = createConfusionMatrix(opts.classNames.length);
@@ -136,7 +157,10 @@ export async function evaluateSamples(
     opts.onProgress?.(done, samples.length);
   }
   return {
-    images: done, confusion: cm, metrics: segmentationMetrics(cm, opts.classNames),
-    road: curve ? roadMetrics(curve) : null, collapseWarning: collapseWarning(cm, opts.classNames),
+    images: done,
+    confusion: cm,
+    metrics: segmentationMetrics(cm, opts.classNames),
+    road: curve ? roadMetrics(curve) : null,
+    collapseWarning: collapseWarning(cm, opts.classNames),
   };
 }

@@ -1,6 +1,4 @@
-export {
-  createConfusionMatrix, accumulateConfusion, segmentationMetrics,
-} from './confusion';
+export { createConfusionMatrix, accumulateConfusion, segmentationMetrics } from './confusion';
 export type { ConfusionMatrix, ClassMetrics, SegmentationMetrics } from './confusion';
 export { ROAD_LEVELS, createRoadCurve, accumulateRoadCurve, roadMetrics } from './kitti-maxf';
 export type { RoadCurveAccumulator, RoadCurvePoint, RoadMetrics } from './kitti-maxf';

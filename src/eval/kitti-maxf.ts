@@ -32,7 +32,9 @@ export function accumulateRoadCurve(
   labels: Uint8Array | Int32Array,
 ): RoadCurveAccumulator {
   if (roadProb.length !== labels.length) {
-    throw new DataError(`roadProb has ${roadProb.length} pixels but labels ${labels.length}; pass maps of the same size`);
+    throw new DataError(
+      `roadProb has ${roadProb.length} pixels but labels ${labels.length}; pass maps of the same size`,
+    );
   }
   for (let i = 0; i < labels.length; i++) {
     const label = labels[i];
@@ -49,7 +51,8 @@ export function accumulateRoadCurve(
     else {
       throw new DataError(
         `road label ${label} at pixel ${i} is not 1 (road), 0 (not road) or ${IGNORE_INDEX} (ignore); ` +
-        'decode KITTI Road labels with the road loader');
+          'decode KITTI Road labels with the road loader',
+      );
     }
   }
   return acc;
@@ -94,7 +97,9 @@ export function roadMetrics(acc: RoadCurveAccumulator): RoadMetrics {
     nonRoadTotal += acc.nonRoadHist[q];
   }
   if (roadTotal === 0) {
-    throw new DataError('the road curve holds no road pixels, so recall is undefined; accumulate images that contain road');
+    throw new DataError(
+      'the road curve holds no road pixels, so recall is undefined; accumulate images that contain road',
+    );
   }
 
   const curve: RoadCurvePoint[] = [];

@@ -18,22 +18,27 @@ export interface BatchScores {
  * validation and the worst-images search; no tensor outlives the call.
  */
 export async function scoreBatch(
-  model: tf.LayersModel, batch: Batch, ignoreIndex: number, probClass: number | null = null,
+  model: tf.LayersModel,
+  batch: Batch,
+  ignoreIndex: number,
+  probClass: number | null = null,
 ): Promise<BatchScores> {
   const n = batch.ids.length;
   const out = tf.tidy(() => {
     const x = preprocessImages(batch.images, n, batch.height, batch.width);
-    const logits = model.predict(x) as tf.Tensor4D;                       // [B, H, W, C]
+    const logits = model.predict(x) as tf.Tensor4D; // [B, H, W, C]
     const y = tf.tensor3d(Int32Array.from(batch.labels), [n, batch.height, batch.width], 'int32');
-    const losses = tf.stack(Array.from({ length: n }, (_, i) =>
-      pixelCrossEntropy(logits.slice([i], [1]), y.slice([i], [1]), ignoreIndex)));
+    const losses = tf.stack(
+      Array.from({ length: n }, (_, i) => pixelCrossEntropy(logits.slice([i], [1]), y.slice([i], [1]), ignoreIndex)),
+    );
     const t: tf.NamedTensorMap = { preds: tf.argMax(logits, 3), losses };
     if (probClass !== null) t.probs = tf.softmax(logits).gather([probClass], 3);
     return t;
   }) as { preds: tf.Tensor; losses: tf.Tensor; probs?: tf.Tensor };
   const [preds, losses, probs] = await Promise.all([
-    out.preds.data() as Promise<Int32Array>, out.losses.data() as Promise<Float32Array>,
-    out.probs ? out.probs.data() as Promise<Float32Array> : Promise.resolve(null),
+    out.preds.data() as Promise<Int32Array>,
+    out.losses.data() as Promise<Float32Array>,
+    out.probs ? (out.probs.data() as Promise<Float32Array>) : Promise.resolve(null),
   ]);
   tf.dispose(Object.values(out));
   return { preds, losses, probs };

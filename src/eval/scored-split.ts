@@ -30,7 +30,10 @@ export function scoredSplit(
   where: { split: string; dataset: DatasetName; dir: string; images: number },
 ): ScoredSplit {
   return {
-    ...where, loss: result.loss ?? null, metrics: result.metrics, road: result.road,
+    ...where,
+    loss: result.loss ?? null,
+    metrics: result.metrics,
+    road: result.road,
     confusion: Array.from(result.confusion.counts),
   };
 }

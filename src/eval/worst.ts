@@ -35,17 +35,28 @@ export interface WorstOptions {
  * Mean IoU of one image: classes absent from both its labels and its
  * prediction are left out, as in the split's mean IoU (src/eval/confusion.ts).
  */
-export function sampleMeanIoU(labels: Uint8Array, preds: Uint8Array | Int32Array, numClasses: number, ignoreIndex: number): number | null {
+export function sampleMeanIoU(
+  labels: Uint8Array,
+  preds: Uint8Array | Int32Array,
+  numClasses: number,
+  ignoreIndex: number,
+): number | null {
   const cm = accumulateConfusion(createConfusionMatrix(numClasses), labels, preds, ignoreIndex);
   let sum = 0;
   let classes = 0;
   for (let c = 0; c < numClasses; c++) {
     let row = 0;
     let col = 0;
-    for (let j = 0; j < numClasses; j++) { row += cm.counts[c * numClasses + j]; col += cm.counts[j * numClasses + c]; }
+    for (let j = 0; j < numClasses; j++) {
+      row += cm.counts[c * numClasses + j];
+      col += cm.counts[j * numClasses + c];
+    }
     const tp = cm.counts[c * numClasses + c];
     const union = row + col - tp;
-    if (union > 0) { sum += tp / union; classes++; }
+    if (union > 0) {
+      sum += tp / union;
+      classes++;
+    }
   }
   return classes ? sum / classes : null;
 }
@@ -53,9 +64,10 @@ export function sampleMeanIoU(labels: Uint8Array, preds: Uint8Array | Int32Array
 /** The order of "worse": higher loss, or lower IoU (unscored images last); ties by id so the order is fixed. */
 function worseFirst(by: WorstBy): (a: SampleScore, b: SampleScore) => number {
   // A NaN loss (no valid pixel) and a null IoU rank as the least bad.
-  const key = by === 'loss'
-    ? (s: SampleScore) => (Number.isNaN(s.loss) ? Infinity : -s.loss)
-    : (s: SampleScore) => s.meanIoU ?? Infinity;
+  const key =
+    by === 'loss'
+      ? (s: SampleScore) => (Number.isNaN(s.loss) ? Infinity : -s.loss)
+      : (s: SampleScore) => s.meanIoU ?? Infinity;
   return (a, b) => {
     const ka = key(a);
     const kb = key(b);
@@ -67,7 +79,8 @@ function worseFirst(by: WorstBy): (a: SampleScore, b: SampleScore) => number {
 /** The `k` worst of `scores` by loss or IoU. */
 export function rankWorst<T extends SampleScore>(scores: readonly T[], k: number, by: WorstBy): T[] {
   if (!Number.isInteger(k) || k < 1) throw new ConfigError(`worst k must be a positive integer; got ${k}`);
-  if (by !== 'loss' && by !== 'iou') throw new ConfigError(`worst images are ranked by 'loss' or 'iou'; got ${JSON.stringify(by)}`);
+  if (by !== 'loss' && by !== 'iou')
+    throw new ConfigError(`worst images are ranked by 'loss' or 'iou'; got ${JSON.stringify(by)}`);
   return [...scores].sort(worseFirst(by)).slice(0, k);
 }
 
@@ -77,7 +90,9 @@ export function rankWorst<T extends SampleScore>(scores: readonly T[], k: number
  * are held at a time, so it runs over a whole validation split.
  */
 export async function findWorstSamples(
-  model: tf.LayersModel, batches: AsyncIterable<Batch>, opts: WorstOptions,
+  model: tf.LayersModel,
+  batches: AsyncIterable<Batch>,
+  opts: WorstOptions,
 ): Promise<{ worst: WorstSample[]; scores: SampleScore[] }> {
   rankWorst([], opts.k, opts.by); // validates k and by before any work
   const scores: SampleScore[] = [];
@@ -90,7 +105,11 @@ export async function findWorstSamples(
     for (let i = 0; i < n; i++) {
       const label = batch.labels.slice(i * hw, (i + 1) * hw);
       const prediction = Uint8Array.from(p.subarray(i * hw, (i + 1) * hw));
-      const score: SampleScore = { id: batch.ids[i], loss: l[i], meanIoU: sampleMeanIoU(label, prediction, opts.numClasses, opts.ignoreIndex) };
+      const score: SampleScore = {
+        id: batch.ids[i],
+        loss: l[i],
+        meanIoU: sampleMeanIoU(label, prediction, opts.numClasses, opts.ignoreIndex),
+      };
       scores.push(score);
       const candidate: WorstSample = {
         ...score,

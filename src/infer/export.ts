@@ -59,8 +59,11 @@ export async function exportForInference(runDir: string, outDir: string, opts: E
     writeFileAtomic(path.join(outDir, RUN_FILES.weights), weights);
     writeFileAtomic(path.join(outDir, RUN_FILES.model), JSON.stringify(manifest));
     const info: ExportedModelInfo = {
-      format: 'fcn-ts-inference/1', classes: run.dataset.classes, overlayPalette: paletteFor(run.dataset.classes),
-      inputShape: run.config.model.inputShape, stride: 32,
+      format: 'fcn-ts-inference/1',
+      classes: run.dataset.classes,
+      overlayPalette: paletteFor(run.dataset.classes),
+      inputShape: run.config.model.inputShape,
+      stride: 32,
       preprocessing: { channelOrder: 'BGR', meanBGR: VGG_MEAN_BGR, scale: 1 },
       weights: { quantization: opts.quantize ?? null, bytes: weights.byteLength, parameters: run.model.countParams() },
     };

@@ -41,17 +41,25 @@ function bytesAttribute(h5: H5Group, name: string, value: string | string[]): vo
 
 /** Writes `model`'s weights to `file` in Keras's save_weights layout, with the run record beside them. */
 export async function writeKerasH5(file: string, model: tf.LayersModel, run: RunRecord): Promise<void> {
-  const layers = await Promise.all(model.layers.map(async (layer) => ({
-    name: layer.name,
-    weights: await Promise.all(layer.weights.map(async (w) => ({
-      // originalName is "<layer>/kernel"; Keras 2 names the variable "<layer>/kernel:0".
-      name: `${layer.name}/${w.originalName.split('/').pop()}:0`,
-      shape: w.shape as number[],
-      values: (await w.read().data()) as Float32Array,
-    }))),
-  })));
+  const layers = await Promise.all(
+    model.layers.map(async (layer) => ({
+      name: layer.name,
+      weights: await Promise.all(
+        layer.weights.map(async (w) => ({
+          // originalName is "<layer>/kernel"; Keras 2 names the variable "<layer>/kernel:0".
+          name: `${layer.name}/${w.originalName.split('/').pop()}:0`,
+          shape: w.shape as number[],
+          values: (await w.read().data()) as Float32Array,
+        })),
+      ),
+    })),
+  );
   const bytes = await writeH5((h5) => {
-    bytesAttribute(h5, 'layer_names', layers.map((l) => l.name));
+    bytesAttribute(
+      h5,
+      'layer_names',
+      layers.map((l) => l.name),
+    );
     bytesAttribute(h5, 'backend', 'tensorflow');
     bytesAttribute(h5, 'keras_version', KERAS_VERSION);
     bytesAttribute(h5, RUN_ATTRIBUTE, JSON.stringify(run));
@@ -62,7 +70,11 @@ export async function writeKerasH5(file: string, model: tf.LayersModel, run: Run
         group.create_attribute('weight_names', new Float64Array(0), [0]);
         continue;
       }
-      bytesAttribute(group, 'weight_names', layer.weights.map((w) => w.name));
+      bytesAttribute(
+        group,
+        'weight_names',
+        layer.weights.map((w) => w.name),
+      );
       group.create_group(layer.name);
       for (const w of layer.weights) group.create_dataset({ name: w.name, data: w.values, shape: w.shape });
     }
@@ -89,12 +101,13 @@ export interface KerasLayerWeights {
   weights: { name: string; shape: number[]; values: Float32Array }[];
 }
 
-const H5_FIX = 'export it again with `fcn export --format keras-h5`, '
-  + 'or save it from Keras with model.save_weights(<name>.h5)';
+const H5_FIX =
+  'export it again with `fcn export --format keras-h5`, ' + 'or save it from Keras with model.save_weights(<name>.h5)';
 
 /** Reads a save_weights file: the weights of every layer that has some, and the run record when present. */
-export async function readKerasH5(file: string):
-  Promise<{ layers: Map<string, KerasLayerWeights>; run: RunRecord | null }> {
+export async function readKerasH5(
+  file: string,
+): Promise<{ layers: Map<string, KerasLayerWeights>; run: RunRecord | null }> {
   if (!fs.existsSync(file)) throw new RunError(`Keras weights file ${file} does not exist`);
   return readH5(file, fs.readFileSync(file), H5_FIX, (h5, h5wasm) => {
     if (!('layer_names' in h5.attrs)) {
@@ -117,15 +130,14 @@ export async function readKerasH5(file: string):
           }
           const value = ds.value;
           if (!(value instanceof Float32Array || value instanceof Float64Array)) {
-            throw new RunError(`${file}: /${name}/${w} is ${String(ds.dtype)}, not float32; ${H5_FIX}`);
+            throw new RunError(`${file}: /${name}/${w} is ${JSON.stringify(ds.dtype)}, not float32; ${H5_FIX}`);
           }
           return { name: w, shape: ds.shape, values: value instanceof Float32Array ? value : Float32Array.from(value) };
         }),
       });
     }
-    const run = RUN_ATTRIBUTE in h5.attrs
-      ? JSON.parse(String(h5.get_attribute(RUN_ATTRIBUTE, true))) as RunRecord
-      : null;
+    const run =
+      RUN_ATTRIBUTE in h5.attrs ? (JSON.parse(String(h5.get_attribute(RUN_ATTRIBUTE, true))) as RunRecord) : null;
     return { layers, run };
   });
 }
@@ -136,17 +148,21 @@ function setWeightsByName(file: string, model: tf.LayersModel, layers: Map<strin
   const missing = expected.filter((l) => !layers.has(l.name)).map((l) => l.name);
   const extra = [...layers.keys()].filter((n) => !expected.some((l) => l.name === n));
   if (missing.length || extra.length) {
-    throw new RunError(`${file} does not match the run's FCN-8: ` +
-      `${missing.length ? `missing ${missing.join(', ')}` : ''}` +
-      `${extra.length ? ` unexpected ${extra.join(', ')}` : ''}; give the run it came from with --like <run>`);
+    throw new RunError(
+      `${file} does not match the run's FCN-8: ` +
+        `${missing.length ? `missing ${missing.join(', ')}` : ''}` +
+        `${extra.length ? ` unexpected ${extra.join(', ')}` : ''}; give the run it came from with --like <run>`,
+    );
   }
   for (const layer of expected) {
     const saved = layers.get(layer.name)!.weights;
     const shapes = layer.weights.map((w) => w.shape.join('x'));
     if (saved.length !== shapes.length || saved.some((w, i) => w.shape.join('x') !== shapes[i])) {
       const held = saved.map((w) => w.shape.join('x')).join(', ');
-      throw new RunError(`${file}: ${layer.name} holds ${held}, the run's model` +
-        ` wants ${shapes.join(', ')} (another width or fc6?); give the run it came from with --like <run>`);
+      throw new RunError(
+        `${file}: ${layer.name} holds ${held}, the run's model` +
+          ` wants ${shapes.join(', ')} (another width or fc6?); give the run it came from with --like <run>`,
+      );
     }
     const tensors = saved.map((w) => tf.tensor(w.values, w.shape));
     layer.setWeights(tensors);
@@ -167,21 +183,27 @@ export async function importKerasH5(file: string, outDir: string, like?: string)
     ? { config: readJson(path.join(like, RUN_FILES.config)), dataset: readJson(path.join(like, RUN_FILES.dataset)) }
     : stored;
   if (!run) {
-    throw new RunError(`${file} has no ${RUN_ATTRIBUTE} attribute (Keras wrote it);` +
-      `name a run with the same settings: --like <run>`);
+    throw new RunError(
+      `${file} has no ${RUN_ATTRIBUTE} attribute (Keras wrote it);` + `name a run with the same settings: --like <run>`,
+    );
   }
   const model = buildFcn8(run.config.model);
   const optimizer = tf.train.adam(run.config.learningRate);
   try {
     setWeightsByName(file, model, layers);
-    await saveCheckpoint(outDir, model, optimizer,
-      { epoch: 0, step: 0, batchInEpoch: 0, partial: { lossSum: 0, regSum: 0, batches: 0 } });
+    await saveCheckpoint(outDir, model, optimizer, {
+      epoch: 0,
+      step: 0,
+      batchInEpoch: 0,
+      partial: { lossSum: 0, regSum: 0, batches: 0 },
+    });
     writeJson(path.join(outDir, RUN_FILES.config), run.config);
     writeJson(path.join(outDir, RUN_FILES.dataset), run.dataset);
   } finally {
     model.dispose();
     optimizer.dispose();
   }
-  return [RUN_FILES.config, RUN_FILES.dataset, RUN_FILES.model, RUN_FILES.weights, RUN_FILES.state]
-    .map((f) => path.join(outDir, f));
+  return [RUN_FILES.config, RUN_FILES.dataset, RUN_FILES.model, RUN_FILES.weights, RUN_FILES.state].map((f) =>
+    path.join(outDir, f),
+  );
 }

@@ -29,7 +29,8 @@ function storedBytes(spec: tf.io.WeightsManifestEntry): number {
 export async function loadExportedModel(dir: string): Promise<Predictor> {
   const info = readJson<ExportedModelInfo>(path.join(dir, EXPORT_INFO_FILE));
   const json = readJson<{ modelTopology: object; weightsManifest: { weights: tf.io.WeightsManifestEntry[] }[] }>(
-    path.join(dir, RUN_FILES.model));
+    path.join(dir, RUN_FILES.model),
+  );
   const file = path.join(dir, RUN_FILES.weights);
   if (!fs.existsSync(file)) {
     throw new RunError(`${file} is missing; export the run again with: npx fcn export --run <run> --out ${dir}`);
@@ -42,7 +43,8 @@ export async function loadExportedModel(dir: string): Promise<Predictor> {
   }
   const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
   const model = await tf.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
+    tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }),
+  );
   return { model, classes: info.classes, inputShape: info.inputShape };
 }
 

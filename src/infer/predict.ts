@@ -38,7 +38,15 @@ export async function predict(model: tf.LayersModel, image: RgbImage, opts: Pred
       // Pad bottom/right with zeros (= the mean colour after preprocessing) and crop the logits back.
       const ph = padToStride(h) - h;
       const pw = padToStride(w) - w;
-      const padded = ph || pw ? tf.pad(x, [[0, 0], [0, ph], [0, pw], [0, 0]]) : x;
+      const padded =
+        ph || pw
+          ? tf.pad(x, [
+              [0, 0],
+              [0, ph],
+              [0, pw],
+              [0, 0],
+            ])
+          : x;
       logits = (model.predict(padded) as tf.Tensor4D).slice([0, 0, 0, 0], [1, h, w, -1]);
     }
     return tf.softmax(logits);

@@ -28,22 +28,22 @@ export function float16Bits(value: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   let mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);  // inf, nan
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // inf, nan
   const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;  // overflow: inf
+  if (e >= 0x1f) return sign | 0x7c00; // overflow: inf
   if (e <= 0) {
-    if (e < -10) return sign;  // underflow: signed zero
-    mant |= 0x800000;  // subnormal half: shift the implicit 1 in
+    if (e < -10) return sign; // underflow: signed zero
+    mant |= 0x800000; // subnormal half: shift the implicit 1 in
     const shift = 14 - e;
     const half = mant >>> shift;
     const rest = mant & ((1 << shift) - 1);
     const mid = 1 << (shift - 1);
-    return sign | (half + (rest > mid || (rest === mid && (half & 1)) ? 1 : 0));
+    return sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0));
   }
   const half = (e << 10) | (mant >>> 13);
   const rest = mant & 0x1fff;
   // A carry out of the mantissa correctly bumps the exponent (and reaches inf at the top).
-  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && (half & 1)) ? 1 : 0));
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
 }
 
 /**
@@ -51,16 +51,22 @@ export function float16Bits(value: number): number {
  * so 0.0 stays exact (zero padding, ReLU zeros); a constant tensor gets scale 1.
  */
 function affineUint8(values: Float32Array): { scale: number; min: number } {
-  let lo = 0, hi = 0;
-  for (const v of values) { if (v < lo) lo = v; if (v > hi) hi = v; }
+  let lo = 0,
+    hi = 0;
+  for (const v of values) {
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
   if (hi === lo) return { scale: 1, min: lo };
   const scale = (hi - lo) / 255;
   const zero = Math.round(-lo / scale);
   return { scale, min: -zero * scale };
 }
 
-function quantizeTensor(values: Float32Array, dtype: WeightQuantization):
-  { bytes: Uint8Array; quantization: NonNullable<tf.io.WeightsManifestEntry['quantization']> } {
+function quantizeTensor(
+  values: Float32Array,
+  dtype: WeightQuantization,
+): { bytes: Uint8Array; quantization: NonNullable<tf.io.WeightsManifestEntry['quantization']> } {
   if (dtype === 'float16') {
     const half = new Uint16Array(values.length);
     for (let i = 0; i < values.length; i++) half[i] = float16Bits(values[i]);
@@ -77,9 +83,10 @@ function quantizeTensor(values: Float32Array, dtype: WeightQuantization):
  * gives the new buffer with manifest entries that carry `quantization`.
  */
 export function quantizeWeights(
-  specs: readonly tf.io.WeightsManifestEntry[], data: Uint8Array, dtype: WeightQuantization,
-):
-  { specs: tf.io.WeightsManifestEntry[]; data: Uint8Array } {
+  specs: readonly tf.io.WeightsManifestEntry[],
+  data: Uint8Array,
+  dtype: WeightQuantization,
+): { specs: tf.io.WeightsManifestEntry[]; data: Uint8Array } {
   const parts: Uint8Array[] = [];
   const out: tf.io.WeightsManifestEntry[] = [];
   let offset = 0;
@@ -104,6 +111,9 @@ export function quantizeWeights(
   const total = parts.reduce((n, p) => n + p.byteLength, 0);
   const buffer = new Uint8Array(total);
   let at = 0;
-  for (const p of parts) { buffer.set(p, at); at += p.byteLength; }
+  for (const p of parts) {
+    buffer.set(p, at);
+    at += p.byteLength;
+  }
   return { specs: out, data: buffer };
 }

@@ -31,8 +31,12 @@ function vendorFiles(): Record<string, string> {
 }
 
 const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json', '.wasm': 'application/wasm', '.bin': 'application/octet-stream',
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.wasm': 'application/wasm',
+  '.bin': 'application/octet-stream',
 };
 
 /**
@@ -62,8 +66,10 @@ export interface PageServer {
 /** Serves the live segmentation page for an exported model; resolves once it listens. */
 export async function servePage(opts: ServeOptions): Promise<PageServer> {
   if (!isExportDir(opts.modelDir)) {
-    throw new RunError(`${opts.modelDir} has no ${EXPORT_INFO_FILE}; ` +
-      `export the run first: npx fcn export --run <run> --out ${opts.modelDir}`);
+    throw new RunError(
+      `${opts.modelDir} has no ${EXPORT_INFO_FILE}; ` +
+        `export the run first: npx fcn export --run <run> --out ${opts.modelDir}`,
+    );
   }
   const routes: Record<string, string> = { ...vendorFiles() };
   for (const [url, file] of Object.entries(PAGE_FILES)) routes[url] = path.join(PAGE_DIR, file);
@@ -90,17 +96,22 @@ export async function servePage(opts: ServeOptions): Promise<PageServer> {
   });
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE'
-      ? new RunError(`port ${opts.port} on ${host} is in use; pick another with --port`)
-      : err));
+    server.once('error', (err: NodeJS.ErrnoException) =>
+      reject(
+        err.code === 'EADDRINUSE'
+          ? new RunError(`port ${opts.port} on ${host} is in use; pick another with --port`)
+          : err,
+      ),
+    );
     server.listen(opts.port, host, resolve);
   });
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${port}/`,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -85,8 +85,7 @@ export function checkInputShape(shape: readonly [number, number]): void {
     throw new ConfigError(`input size ${h}x${w} must be two positive integers, e.g. 160x576`);
   }
   if (h % FCN_STRIDE !== 0 || w % FCN_STRIDE !== 0) {
-    throw new ConfigError(
-      `input ${h}x${w} is not divisible by ${FCN_STRIDE}; use ${padToStride(h)}x${padToStride(w)}`);
+    throw new ConfigError(`input ${h}x${w} is not divisible by ${FCN_STRIDE}; use ${padToStride(h)}x${padToStride(w)}`);
   }
 }
 
@@ -106,16 +105,37 @@ export function resolveFcn8Config(partial: Partial<Fcn8Config> = {}): Fcn8Config
     throw new ConfigError(`widthMultiplier must be in (0, 1]; got ${c.widthMultiplier}`);
   }
   if (!(c.l2 >= 0)) throw new ConfigError(`l2 must be >= 0; got ${c.l2}`);
-  return Object.freeze({ ...c, inputShape: Object.freeze([c.inputShape[0], c.inputShape[1]]) as readonly [number, number] });
+  return Object.freeze({
+    ...c,
+    inputShape: Object.freeze<[number, number]>([c.inputShape[0], c.inputShape[1]]),
+  });
 }
 
 /** VGG16's conv blocks: [layer name, filters at width 1]. Keras names are the contract with the weight files. */
 export const VGG16_BLOCKS: readonly (readonly [string, number])[][] = [
-  [['block1_conv1', 64], ['block1_conv2', 64]],
-  [['block2_conv1', 128], ['block2_conv2', 128]],
-  [['block3_conv1', 256], ['block3_conv2', 256], ['block3_conv3', 256]],
-  [['block4_conv1', 512], ['block4_conv2', 512], ['block4_conv3', 512]],
-  [['block5_conv1', 512], ['block5_conv2', 512], ['block5_conv3', 512]],
+  [
+    ['block1_conv1', 64],
+    ['block1_conv2', 64],
+  ],
+  [
+    ['block2_conv1', 128],
+    ['block2_conv2', 128],
+  ],
+  [
+    ['block3_conv1', 256],
+    ['block3_conv2', 256],
+    ['block3_conv3', 256],
+  ],
+  [
+    ['block4_conv1', 512],
+    ['block4_conv2', 512],
+    ['block4_conv3', 512],
+  ],
+  [
+    ['block5_conv1', 512],
+    ['block5_conv2', 512],
+    ['block5_conv3', 512],
+  ],
 ];
 
 /** Channels of a layer at a width multiplier (at least 1). */

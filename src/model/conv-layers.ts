@@ -23,12 +23,22 @@ export interface ConvLayer {
 
 /** Every convolution of buildFcn8(model) for a [height, width] input, in layer order. */
 export function fcn8ConvLayers(
-  model: Pick<Fcn8Config, 'fc6' | 'widthMultiplier' | 'numClasses'>, height: number, width: number,
+  model: Pick<Fcn8Config, 'fc6' | 'widthMultiplier' | 'numClasses'>,
+  height: number,
+  width: number,
 ): ConvLayer[] {
   const wm = model.widthMultiplier;
   const at = (s: number): [number, number] => [height / s, width / s];
-  const layer = (name: string, kernel: number, cin: number, cout: number, s: number, stride = 1, transposed = false, dilation = 1): ConvLayer =>
-    ({ name, kernel, cin, cout, stride, dilation, transposed, bias: !transposed, at: at(s) });
+  const layer = (
+    name: string,
+    kernel: number,
+    cin: number,
+    cout: number,
+    s: number,
+    stride = 1,
+    transposed = false,
+    dilation = 1,
+  ): ConvLayer => ({ name, kernel, cin, cout, stride, dilation, transposed, bias: !transposed, at: at(s) });
   const layers: ConvLayer[] = [];
   const poolChannels: number[] = [];
   let cin = 3;

@@ -1,7 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  Fcn8Config, VGG16_BLOCKS, resolveFc6, resolveFcn8Config, scaledWidth,
-} from './config';
+import { Fcn8Config, VGG16_BLOCKS, resolveFc6, resolveFcn8Config, scaledWidth } from './config';
 import { StepDropout } from './step-dropout';
 import { bilinearUpsampleKernel } from './surgery';
 
@@ -31,10 +29,17 @@ export function buildFcn8(partial: Partial<Fcn8Config> = {}): tf.LayersModel {
   const pools: tf.SymbolicTensor[] = [];
   VGG16_BLOCKS.forEach((block, b) => {
     for (const [name, filters] of block) {
-      x = tf.layers.conv2d({
-        name, filters: scaledWidth(filters, wm), kernelSize: 3, padding: 'same', activation: 'relu',
-        kernelInitializer: heInit(), kernelRegularizer: reg(),
-      }).apply(x) as tf.SymbolicTensor;
+      x = tf.layers
+        .conv2d({
+          name,
+          filters: scaledWidth(filters, wm),
+          kernelSize: 3,
+          padding: 'same',
+          activation: 'relu',
+          kernelInitializer: heInit(),
+          kernelRegularizer: reg(),
+        })
+        .apply(x) as tf.SymbolicTensor;
     }
     x = tf.layers.maxPooling2d({ name: `block${b + 1}_pool`, poolSize: 2, strides: 2 }).apply(x) as tf.SymbolicTensor;
     pools.push(x);
@@ -43,33 +48,62 @@ export function buildFcn8(partial: Partial<Fcn8Config> = {}): tf.LayersModel {
 
   // fc6/fc7 as convolutions (paper sec. 3.1).
   const fcFilters = scaledWidth(fc6.filters, wm);
-  x = tf.layers.conv2d({
-    name: 'fc6', filters: fcFilters, kernelSize: fc6.kernelSize, dilationRate: fc6.dilation, padding: 'same',
-    activation: 'relu', kernelInitializer: heInit(), kernelRegularizer: reg(),
-  }).apply(pool5) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2d({
+      name: 'fc6',
+      filters: fcFilters,
+      kernelSize: fc6.kernelSize,
+      dilationRate: fc6.dilation,
+      padding: 'same',
+      activation: 'relu',
+      kernelInitializer: heInit(),
+      kernelRegularizer: reg(),
+    })
+    .apply(pool5) as tf.SymbolicTensor;
   // No dropout layer at rate 0, so an inference model is made of stock tfjs layers only (loads in a browser as is).
-  const dropout = (name: string, from: tf.SymbolicTensor, layerSeed: number) => config.dropout > 0
-    ? new StepDropout({ name, rate: config.dropout, seed: layerSeed }).apply(from) as tf.SymbolicTensor
-    : from;
+  const dropout = (name: string, from: tf.SymbolicTensor, layerSeed: number) =>
+    config.dropout > 0
+      ? (new StepDropout({ name, rate: config.dropout, seed: layerSeed }).apply(from) as tf.SymbolicTensor)
+      : from;
   x = dropout('drop6', x, seed * 2 + 1);
-  x = tf.layers.conv2d({
-    name: 'fc7', filters: fcFilters, kernelSize: 1, activation: 'relu',
-    kernelInitializer: heInit(), kernelRegularizer: reg(),
-  }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers
+    .conv2d({
+      name: 'fc7',
+      filters: fcFilters,
+      kernelSize: 1,
+      activation: 'relu',
+      kernelInitializer: heInit(),
+      kernelRegularizer: reg(),
+    })
+    .apply(x) as tf.SymbolicTensor;
   x = dropout('drop7', x, seed * 2 + 2);
 
   // Score layers start at zero as in the paper: the net first predicts "uniform" and learns from there.
-  const score = (name: string, from: tf.SymbolicTensor) => tf.layers.conv2d({
-    name, filters: numClasses, kernelSize: 1, kernelInitializer: 'zeros', kernelRegularizer: reg(),
-  }).apply(from) as tf.SymbolicTensor;
-  const upsample = (name: string, from: tf.SymbolicTensor, factor: number) => tf.layers.conv2dTranspose({
-    name, filters: numClasses, kernelSize: 2 * factor, strides: factor, padding: 'same', useBias: false,
-    kernelInitializer: 'zeros',
-  }).apply(from) as tf.SymbolicTensor;
+  const score = (name: string, from: tf.SymbolicTensor) =>
+    tf.layers
+      .conv2d({
+        name,
+        filters: numClasses,
+        kernelSize: 1,
+        kernelInitializer: 'zeros',
+        kernelRegularizer: reg(),
+      })
+      .apply(from) as tf.SymbolicTensor;
+  const upsample = (name: string, from: tf.SymbolicTensor, factor: number) =>
+    tf.layers
+      .conv2dTranspose({
+        name,
+        filters: numClasses,
+        kernelSize: 2 * factor,
+        strides: factor,
+        padding: 'same',
+        useBias: false,
+        kernelInitializer: 'zeros',
+      })
+      .apply(from) as tf.SymbolicTensor;
   // voc-fcn8s-atonce scales the skips so that they start small against score_fr.
-  const skip = (name: string, from: tf.SymbolicTensor, scale: number) => config.skipScale === 'atonce'
-    ? tf.layers.rescaling({ name, scale }).apply(from) as tf.SymbolicTensor
-    : from;
+  const skip = (name: string, from: tf.SymbolicTensor, scale: number) =>
+    config.skipScale === 'atonce' ? (tf.layers.rescaling({ name, scale }).apply(from) as tf.SymbolicTensor) : from;
 
   const scoreFr = score('score_fr', x);
   const upscore2 = upsample('upscore2', scoreFr, 2);
@@ -81,8 +115,13 @@ export function buildFcn8(partial: Partial<Fcn8Config> = {}): tf.LayersModel {
   const upscore8 = upsample('upscore8', fusePool3, 8);
 
   const model = tf.model({ name: 'fcn8', inputs: input, outputs: upscore8 });
-  // Upsampling starts as bilinear interpolation (paper sec. 3.3); set after build so no tensor is left owned by a config.
-  for (const [name, factor] of [['upscore2', 2], ['upscore_pool4', 2], ['upscore8', 8]] as const) {
+  // Upsampling starts as bilinear interpolation (paper sec. 3.3); set after build so no tensor is left owned by a
+  // config.
+  for (const [name, factor] of [
+    ['upscore2', 2],
+    ['upscore_pool4', 2],
+    ['upscore8', 8],
+  ] as const) {
     const k = 2 * factor;
     const kernel = tf.tensor4d(bilinearUpsampleKernel(k, numClasses), [k, k, numClasses, numClasses]);
     model.getLayer(name).setWeights([kernel]);

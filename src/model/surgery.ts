@@ -69,7 +69,9 @@ interface PlannedCopy {
  * subsampled or skipped.
  */
 export function transplantVgg16(
-  model: tf.LayersModel, weights: Vgg16Weights, log: (line: string) => void = () => {},
+  model: tf.LayersModel,
+  weights: Vgg16Weights,
+  log: (line: string) => void = () => {},
 ): void {
   const plan: PlannedCopy[] = VGG16_BLOCKS.flat().map(([name]) => planConvCopy(model, weights, name));
   const skipped: string[] = [];
@@ -86,7 +88,8 @@ export function transplantVgg16(
   if (predictions) {
     skipped.push(
       `skip      predictions/kernel [${predictions.kernel.shape.join(',')}] (ImageNet classifier; the FCN scores its own classes)`,
-      `skip      predictions/bias [${predictions.bias.shape.join(',')}]`);
+      `skip      predictions/bias [${predictions.bias.shape.join(',')}]`,
+    );
   }
 
   for (const copy of plan) {
@@ -110,14 +113,22 @@ function targetShapes(layer: tf.layers.Layer): [number[], number[]] {
   if (shapes.length !== 2 || shapes[0].length !== 4 || shapes[1].length !== 1) {
     throw new ConfigError(
       `model layer ${layer.name} has weights [${shapes.map((s) => `[${s.join(',')}]`).join(', ')}]; ` +
-      'transplantVgg16 expects a Conv2D with kernel [kh,kw,in,out] and bias [out] (as buildFcn8 makes)');
+        'transplantVgg16 expects a Conv2D with kernel [kh,kw,in,out] and bias [out] (as buildFcn8 makes)',
+    );
   }
   return [shapes[0], shapes[1]];
 }
 
-function shapeMismatch(layer: string, what: string, model: readonly number[], file: readonly number[], fix: string): ConfigError {
+function shapeMismatch(
+  layer: string,
+  what: string,
+  model: readonly number[],
+  file: readonly number[],
+  fix: string,
+): ConfigError {
   return new ConfigError(
-    `${layer}: the model's ${what} is [${model.join(',')}] but the VGG16 weights give [${file.join(',')}]; ${fix}`);
+    `${layer}: the model's ${what} is [${model.join(',')}] but the VGG16 weights give [${file.join(',')}]; ${fix}`,
+  );
 }
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
@@ -126,15 +137,23 @@ const sameShape = (a: readonly number[], b: readonly number[]): boolean =>
 function planConvCopy(model: tf.LayersModel, weights: Vgg16Weights, name: string): PlannedCopy {
   const layer = findLayer(model, name);
   if (!layer) {
-    throw new ConfigError(`the model has no layer ${name}; transplantVgg16 needs Keras's VGG16 layer names (buildFcn8 uses them)`);
+    throw new ConfigError(
+      `the model has no layer ${name}; transplantVgg16 needs Keras's VGG16 layer names (buildFcn8 uses them)`,
+    );
   }
   const [kernelShape, biasShape] = targetShapes(layer);
   const src = weights.layers.get(name)!;
   if (!sameShape(kernelShape, src.kernel.shape)) {
     const narrower = kernelShape[3] < src.kernel.shape[3];
-    throw shapeMismatch(name, 'kernel', kernelShape, src.kernel.shape, narrower
-      ? 'pretrained VGG16 weights need widthMultiplier: 1, build the model with it'
-      : 'build the model with buildFcn8 at the width of the weights file');
+    throw shapeMismatch(
+      name,
+      'kernel',
+      kernelShape,
+      src.kernel.shape,
+      narrower
+        ? 'pretrained VGG16 weights need widthMultiplier: 1, build the model with it'
+        : 'build the model with buildFcn8 at the width of the weights file',
+    );
   }
   return {
     layer,
@@ -166,12 +185,18 @@ function planFcCopy(layer: tf.layers.Layer, weights: Vgg16Weights, source: 'fc1'
   // fc2's source is 1x1, so tap is 0 there and only tap 0 is taken.
   const tap = (srcK - 1) / Math.max(k - 1, 1);
   const inStep = source === 'fc1' ? 1 : step;
-  const fits = k === kw && k <= srcK && (k > 1 || srcK === 1) && Number.isInteger(tap) &&
-    Number.isInteger(step) && inC * inStep === srcIn;
+  const fits =
+    k === kw &&
+    k <= srcK &&
+    (k > 1 || srcK === 1) &&
+    Number.isInteger(tap) &&
+    Number.isInteger(step) &&
+    inC * inStep === srcIn;
   if (!fits) {
-    const fix = source === 'fc1'
-      ? `fc6 needs [k,k,${srcIn},${filters}/n] with k = ${srcK} or a k that spaces taps evenly over ${srcK} (4, 3, 2); use fc6 'paper' or 'lite'`
-      : `fc7 needs [1,1,${filters}/n,${filters}/n], the same n as fc6`;
+    const fix =
+      source === 'fc1'
+        ? `fc6 needs [k,k,${srcIn},${filters}/n] with k = ${srcK} or a k that spaces taps evenly over ${srcK} (4, 3, 2); use fc6 'paper' or 'lite'`
+        : `fc7 needs [1,1,${filters}/n,${filters}/n], the same n as fc6`;
     throw shapeMismatch(layer.name, 'kernel', kernelShape, srcShape, fix);
   }
   const target = layer.name;
@@ -180,14 +205,15 @@ function planFcCopy(layer: tf.layers.Layer, weights: Vgg16Weights, source: 'fc1'
   const how = [
     k !== srcK ? `taps ${taps} of ${srcK}` : '',
     step !== 1 ? `1 in ${step} ${inStep !== 1 ? 'input and output' : 'output'} channels` : '',
-  ].filter(Boolean).join('; ');
+  ]
+    .filter(Boolean)
+    .join('; ');
   return {
     layer,
     kernel: {
       shape: kernelShape,
-      values: () => subsampled
-        ? subsampleKernel(src.kernel.values, srcShape, kernelShape, tap, inStep, step)
-        : src.kernel.values,
+      values: () =>
+        subsampled ? subsampleKernel(src.kernel.values, srcShape, kernelShape, tap, inStep, step) : src.kernel.values,
     },
     bias: { shape: biasShape, values: () => (step === 1 ? src.bias.values : everyNth(src.bias.values, step)) },
     logLines: [
@@ -203,7 +229,12 @@ function planFcCopy(layer: tf.layers.Layer, weights: Vgg16Weights, source: 'fc1'
 
 /** Picks kernel taps (y*tap, x*tap) and channels (c*inStep -> o*outStep) out of a row-major [K, K, C, F] kernel. */
 function subsampleKernel(
-  src: Float32Array, srcShape: readonly number[], dstShape: readonly number[], tap: number, inStep: number, outStep: number,
+  src: Float32Array,
+  srcShape: readonly number[],
+  dstShape: readonly number[],
+  tap: number,
+  inStep: number,
+  outStep: number,
 ): Float32Array {
   const [, sk, sc, sf] = srcShape;
   const [dk, , dc, df] = dstShape;

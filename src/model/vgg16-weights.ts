@@ -31,7 +31,8 @@ const TOP_LAYERS = ['fc1', 'fc2', 'predictions'];
 /** Keras's VGG16 classifies 224x224 inputs, so fc1 sees a 7x7 pool5. */
 export const VGG16_POOL5_SIZE = 7;
 
-const FIX = 'fetch it again with `fcn weights download`, or put a Keras VGG16 .h5 file in place with `fcn weights import <file>`';
+const FIX =
+  'fetch it again with `fcn weights download`, or put a Keras VGG16 .h5 file in place with `fcn weights import <file>`';
 
 /**
  * Reads Keras's `vgg16_weights_tf_dim_ordering_tf_kernels.h5` (or its
@@ -51,18 +52,24 @@ export async function readVgg16H5(file: string): Promise<Vgg16Weights> {
     const layers = new Map<string, Vgg16LayerWeights>();
     for (const layer of stringList(h5.get_attribute('layer_names', true))) {
       const group = h5.get(layer);
-      if (!(group instanceof h5wasm.Group)) throw new RunError(`${file}: layer_names lists ${layer} but the file has no group for it; ${FIX}`);
+      if (!(group instanceof h5wasm.Group))
+        throw new RunError(`${file}: layer_names lists ${layer} but the file has no group for it; ${FIX}`);
       const weightNames = 'weight_names' in group.attrs ? stringList(group.get_attribute('weight_names', true)) : [];
       if (weightNames.length === 0) continue; // input, pooling, flatten
       if (weightNames.length !== 2) {
-        throw new RunError(`${file}: layer ${layer} has ${weightNames.length} weights (${weightNames.join(', ')}), expected kernel and bias`);
+        throw new RunError(
+          `${file}: layer ${layer} has ${weightNames.length} weights (${weightNames.join(', ')}), expected kernel and bias`,
+        );
       }
       const read = (name: string): WeightArray => {
         const ds = h5.get(`${layer}/${name}`);
-        if (!(ds instanceof h5wasm.Dataset) || !ds.shape) throw new RunError(`${file}: weight ${layer}/${name} is missing; ${FIX}`);
+        if (!(ds instanceof h5wasm.Dataset) || !ds.shape)
+          throw new RunError(`${file}: weight ${layer}/${name} is missing; ${FIX}`);
         const value = ds.value;
         if (!(value instanceof Float32Array || value instanceof Float64Array)) {
-          throw new RunError(`${file}: weight ${layer}/${name} is not a float array (dtype ${String(ds.dtype)})`);
+          throw new RunError(
+            `${file}: weight ${layer}/${name} is not a float array (dtype ${JSON.stringify(ds.dtype)})`,
+          );
         }
         const values = value instanceof Float32Array ? value : Float32Array.from(value);
         return { shape: ds.shape, values };
@@ -88,7 +95,9 @@ function orderKernelBias(file: string, layer: string, names: string[]): [string,
   const kernel = names.find((n) => role(n) === 'kernel');
   const bias = names.find((n) => role(n) === 'bias');
   if (!kernel || !bias) {
-    throw new RunError(`${file}: layer ${layer} has weights ${names.join(', ')}; expected a kernel (…_W…:0 or kernel:0) and a bias (…_b…:0 or bias:0)`);
+    throw new RunError(
+      `${file}: layer ${layer} has weights ${names.join(', ')}; expected a kernel (…_W…:0 or kernel:0) and a bias (…_b…:0 or bias:0)`,
+    );
   }
   return [kernel, bias];
 }
@@ -105,7 +114,8 @@ function checkVgg16Structure({ file, layers, hasTop }: Vgg16Weights): void {
   if (missing.length > 0 || extra.length > 0) {
     throw new RunError(
       `${file} does not hold VGG16's layers: ${missing.length ? `missing ${missing.join(', ')}` : ''}` +
-      `${missing.length && extra.length ? '; ' : ''}${extra.length ? `unexpected ${extra.join(', ')}` : ''}; ${FIX}`);
+        `${missing.length && extra.length ? '; ' : ''}${extra.length ? `unexpected ${extra.join(', ')}` : ''}; ${FIX}`,
+    );
   }
   const fail = (layer: string, what: string, got: readonly number[], want: string): never => {
     throw new RunError(`${file}: ${layer} ${what} has shape [${got.join(',')}], expected ${want}; ${FIX}`);
@@ -130,7 +140,8 @@ function checkVgg16Structure({ file, layers, hasTop }: Vgg16Weights): void {
   const filters = fc1[1];
   checkBias('fc1', filters);
   const fc2 = layers.get('fc2')!.kernel.shape;
-  if (fc2.length !== 2 || fc2[0] !== filters || fc2[1] !== filters) fail('fc2', 'kernel', fc2, `[${filters},${filters}]`);
+  if (fc2.length !== 2 || fc2[0] !== filters || fc2[1] !== filters)
+    fail('fc2', 'kernel', fc2, `[${filters},${filters}]`);
   checkBias('fc2', filters);
   const predictions = layers.get('predictions');
   if (predictions) {

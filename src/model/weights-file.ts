@@ -74,7 +74,11 @@ export async function downloadVgg16Weights(
   }
   // Size and MD5 are checked on each attempt before the file gets its name, so a bad mirror falls through to the next.
   await downloadFile(known.urls[0], dest, {
-    mirrors: known.urls.slice(1), size: known.size, md5: known.md5, label: known.name, progress: opts.progress,
+    mirrors: known.urls.slice(1),
+    size: known.size,
+    md5: known.md5,
+    label: known.name,
+    progress: opts.progress,
   });
   log(`ok      ${dest} (${known.size} bytes, md5 ${known.md5})`);
   return dest;
@@ -95,15 +99,20 @@ export async function importVgg16Weights(source: string, opts: WeightsDirOptions
     throw new RunError(`cannot import ${source}: ${(err as Error).message}`);
   }
   let target = files.find((f) => f.size === size);
-  if (target && await isPublishedFile(source, target)) {
+  if (target && (await isPublishedFile(source, target))) {
     log(`import  ${source}: Keras's published ${target.name} (size and md5 match)`);
   } else {
     const weights = await readVgg16H5(source);
     checkFullWidth(weights);
     target = files.find((f) => f.top === weights.hasTop);
-    if (!target) throw new RunError(`no known VGG16 weight file ${weights.hasTop ? 'with' : 'without'} fc1/fc2 to import ${source} as`);
-    log(`import  ${source}: not Keras's published file (md5 differs), but VGG16's layers at full width` +
-      `${weights.hasTop ? ' with fc1/fc2' : ' without fc1/fc2 (notop)'}`);
+    if (!target)
+      throw new RunError(
+        `no known VGG16 weight file ${weights.hasTop ? 'with' : 'without'} fc1/fc2 to import ${source} as`,
+      );
+    log(
+      `import  ${source}: not Keras's published file (md5 differs), but VGG16's layers at full width` +
+        `${weights.hasTop ? ' with fc1/fc2' : ' without fc1/fc2 (notop)'}`,
+    );
   }
   const dest = path.join(dir, target.name);
   if (path.resolve(source) !== path.resolve(dest)) {
@@ -130,28 +139,38 @@ export async function checkVgg16Weights(opts: WeightsDirOptions = {}): Promise<s
     const getIt = `\`fcn weights download${known.top ? '' : ' --notop'}\``;
     if (!fs.existsSync(p)) {
       const part = await fsp.stat(`${p}.part`).catch(() => null);
-      lines.push(part
-        ? `partial ${p}.part: ${part.size} of ${known.size} bytes; ${getIt} resumes it`
-        : `missing ${p}: get it with ${getIt}`);
+      lines.push(
+        part
+          ? `partial ${p}.part: ${part.size} of ${known.size} bytes; ${getIt} resumes it`
+          : `missing ${p}: get it with ${getIt}`,
+      );
       continue;
     }
     const status = await fileStatus(p, known);
-    lines.push(`${status.ok ? 'ok     ' : 'bad    '} ${p}: ${status.detail}${status.ok ? '' : `; delete it and run ${getIt}`}`);
+    lines.push(
+      `${status.ok ? 'ok     ' : 'bad    '} ${p}: ${status.detail}${status.ok ? '' : `; delete it and run ${getIt}`}`,
+    );
     if (status.ok) usable ??= p;
   }
-  lines.push(usable
-    ? `training starts from ${usable}`
-    : `no usable VGG16 weights in ${dir}: training starts from scratch (get them with \`fcn weights download\`)`);
+  lines.push(
+    usable
+      ? `training starts from ${usable}`
+      : `no usable VGG16 weights in ${dir}: training starts from scratch (get them with \`fcn weights download\`)`,
+  );
   return lines;
 }
 
 async function fileStatus(p: string, known: Vgg16WeightFile): Promise<{ ok: boolean; detail: string }> {
-  if (await isPublishedFile(p, known)) return { ok: true, detail: `Keras's published file (${known.size} bytes, md5 ${known.md5})` };
+  if (await isPublishedFile(p, known))
+    return { ok: true, detail: `Keras's published file (${known.size} bytes, md5 ${known.md5})` };
   try {
     const weights = await readVgg16H5(p);
     checkFullWidth(weights);
     if (weights.hasTop !== known.top) {
-      return { ok: false, detail: `holds ${weights.hasTop ? 'fc1/fc2' : 'no fc1/fc2'}, but this name is the ${known.top ? 'full' : 'notop'} file` };
+      return {
+        ok: false,
+        detail: `holds ${weights.hasTop ? 'fc1/fc2' : 'no fc1/fc2'}, but this name is the ${known.top ? 'full' : 'notop'} file`,
+      };
     }
     return { ok: true, detail: "VGG16's layers at full width (not Keras's published file: md5 differs)" };
   } catch (err) {
@@ -161,7 +180,7 @@ async function fileStatus(p: string, known: Vgg16WeightFile): Promise<{ ok: bool
 }
 
 async function isPublishedFile(p: string, known: Vgg16WeightFile): Promise<boolean> {
-  return (await fsp.stat(p)).size === known.size && await hashFile(p, 'md5') === known.md5;
+  return (await fsp.stat(p)).size === known.size && (await hashFile(p, 'md5')) === known.md5;
 }
 
 /** VGG16 at width 1: pretrained weights for narrower models do not exist. */
@@ -172,7 +191,8 @@ function checkFullWidth(weights: Vgg16Weights): void {
   if (conv1[3] !== 64 || conv5[3] !== 512 || (fc1 && fc1[1] !== 4096)) {
     throw new RunError(
       `${weights.file} holds a narrow VGG16 (block1_conv1 ${conv1[3]} filters, block5_conv3 ${conv5[3]}` +
-      `${fc1 ? `, fc1 ${fc1[1]}` : ''}; VGG16 has 64, 512${fc1 ? ', 4096' : ''}); use Keras's VGG16 weights ` +
-      '(`fcn weights download`)');
+        `${fc1 ? `, fc1 ${fc1[1]}` : ''}; VGG16 has 64, 512${fc1 ? ', 4096' : ''}); use Keras's VGG16 weights ` +
+        '(`fcn weights download`)',
+    );
   }
 }

@@ -12,10 +12,18 @@ function settingsOf(run: RunFolder): Record<string, string> {
   const fields: Record<string, unknown> = run.settings
     ? { ...run.settings, epochs: undefined }
     : {
-      inputShape: c.model.inputShape, batchSize: c.batchSize, learningRate: c.learningRate, lrSchedule: c.lrSchedule,
-      fc6: c.model.fc6, widthMultiplier: c.model.widthMultiplier, dropout: c.model.dropout, l2: c.model.l2, seed: c.seed,
-      augment: c.augment, classWeights: c.classWeights,
-    };
+        inputShape: c.model.inputShape,
+        batchSize: c.batchSize,
+        learningRate: c.learningRate,
+        lrSchedule: c.lrSchedule,
+        fc6: c.model.fc6,
+        widthMultiplier: c.model.widthMultiplier,
+        dropout: c.model.dropout,
+        l2: c.model.l2,
+        seed: c.seed,
+        augment: c.augment,
+        classWeights: c.classWeights,
+      };
   const pairs = Object.entries({ preset: c.preset, ...fields }).filter(([, v]) => v !== undefined);
   return Object.fromEntries(pairs.map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
 }
@@ -39,10 +47,22 @@ export function compareTable(runs: readonly RunFolder[]): string {
   const names = differingSettings(runs);
   const rows = runs.map((r, i) => {
     const ious = r.history.flatMap((h) => (h.valMeanIoU === null ? [] : [h.valMeanIoU]));
-    return [path.basename(r.dir), names[i], ious.length ? `${(100 * Math.max(...ious)).toFixed(1)}%` : '-',
-      String(r.epochsDone), r.minutes.toFixed(1)];
+    return [
+      path.basename(r.dir),
+      names[i],
+      ious.length ? `${(100 * Math.max(...ious)).toFixed(1)}%` : '-',
+      String(r.epochsDone),
+      r.minutes.toFixed(1),
+    ];
   });
   const all = [['run', 'settings that differ', 'best val mIoU', 'epochs', 'minutes'], ...rows];
   const widths = all[0].map((_, col) => Math.max(...all.map((row) => row[col].length)));
-  return all.map((row) => row.map((cell, col) => cell.padEnd(widths[col])).join('  ').trimEnd()).join('\n');
+  return all
+    .map((row) =>
+      row
+        .map((cell, col) => cell.padEnd(widths[col]))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

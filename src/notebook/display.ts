@@ -21,6 +21,7 @@ export type DisplayFactory = () => NotebookDisplay;
  * TypeScript compiler, which the CLI and the tests of this module never need.
  */
 export const tslabDisplay: DisplayFactory = () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- lazy: see above
   const tslab = require('tslab') as { newDisplay(): NotebookDisplay };
   return tslab.newDisplay();
 };
@@ -64,14 +65,19 @@ export interface LiveFigure {
  * place. Each update gets a fresh element id: Jupyter swaps the whole output,
  * and a reused id could point Plotly at the element being removed.
  */
-export function showFigure(spec: PlotlyFigure, opts: { height?: number; makeDisplay?: DisplayFactory } = {}): LiveFigure {
+export function showFigure(
+  spec: PlotlyFigure,
+  opts: { height?: number; makeDisplay?: DisplayFactory } = {},
+): LiveFigure {
   const makeDisplay = opts.makeDisplay ?? tslabDisplay;
   loadPlotlyOnce(makeDisplay);
   const display = makeDisplay();
   const height = opts.height ?? 420;
   const draw = (s: PlotlyFigure) => {
     const id = `fcn-figure-${process.pid}-${++figureCount}`;
-    display.html(`<div id="${id}" class="fcn-figure" style="width:100%;height:${height}px"></div>\n${newPlotScript(id, s)}`);
+    display.html(
+      `<div id="${id}" class="fcn-figure" style="width:100%;height:${height}px"></div>\n${newPlotScript(id, s)}`,
+    );
   };
   draw(spec);
   return { update: draw };
@@ -91,8 +97,11 @@ export const DISPLAY_WIDTH = 960;
  * that as this JPEG, which keeps the saved notebook small.
  */
 export async function showPhotos(image: Uint8Array, makeDisplay: DisplayFactory = tslabDisplay): Promise<void> {
-  const jpeg = await sharp(image).resize({ width: DISPLAY_WIDTH, withoutEnlargement: true }).flatten({ background: '#ffffff' })
-    .jpeg({ quality: 85, mozjpeg: true }).toBuffer();
+  const jpeg = await sharp(image)
+    .resize({ width: DISPLAY_WIDTH, withoutEnlargement: true })
+    .flatten({ background: '#ffffff' })
+    .jpeg({ quality: 85, mozjpeg: true })
+    .toBuffer();
   makeDisplay().jpeg(jpeg);
 }
 

@@ -51,7 +51,10 @@ export async function saveFigures(dir: string, set: FigureSet): Promise<{ files:
   else stale(`${set.name}_loss.png`, CHROMIUM_MISSING_NOTE);
   if (set.grid) write(`${set.name}_grid.png`, set.grid);
   else stale(`${set.name}_grid.png`, 'no images to predict on');
-  write(`${set.name}_metrics.json`, `${JSON.stringify({ ...set.source, history: set.history, metrics: set.metrics }, null, 2)}\n`);
+  write(
+    `${set.name}_metrics.json`,
+    `${JSON.stringify({ ...set.source, history: set.history, metrics: set.metrics }, null, 2)}\n`,
+  );
   const config = `${set.name}_config.json`;
   const written = [...files, path.join(dir, config)].map((f) => path.basename(f));
   write(config, `${JSON.stringify({ ...set.source, files: written, notes, config: set.config }, null, 2)}\n`);

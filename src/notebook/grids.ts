@@ -25,7 +25,11 @@ async function composeGrid(cells: readonly RgbImage[], cols: number, classes: re
   const grid = await imageGrid(cells, cols, { cellWidth });
   if (classes.length <= 2) return grid;
   const { data, info } = await sharp(grid).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const gridImage: RgbImage = { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), height: info.height, width: info.width };
+  const gridImage: RgbImage = {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    height: info.height,
+    width: info.width,
+  };
   return imageGrid([gridImage, await legendStrip(classes, info.width)], 1, { gap: 0 });
 }
 
@@ -33,16 +37,21 @@ async function composeGrid(cells: readonly RgbImage[], cols: number, classes: re
 export async function labelledGrid(ds: SegDataset, samples: readonly SampleRef[], layout: GridLayout): Promise<Buffer> {
   const picked = samples.filter((s) => s.labelPath).slice(0, layout.rows * layout.cols);
   const palette = paletteFor(ds.classes);
-  const cells = await Promise.all(picked.map(async (s) => {
-    const [image, label] = await Promise.all([loadRgbImage(s.imagePath), ds.decodeLabel(s.labelPath as string)]);
-    return overlay(image, label, palette);
-  }));
+  const cells = await Promise.all(
+    picked.map(async (s) => {
+      const [image, label] = await Promise.all([loadRgbImage(s.imagePath), ds.decodeLabel(s.labelPath as string)]);
+      return overlay(image, label, palette);
+    }),
+  );
   return composeGrid(cells, layout.cols, ds.classes);
 }
 
 /** The first rows*cols samples with the model's prediction painted on (run at `inputShape`, shown at full size). */
 export async function predictionGrid(
-  model: tf.LayersModel, classes: readonly ClassInfo[], samples: readonly SampleRef[], layout: GridLayout,
+  model: tf.LayersModel,
+  classes: readonly ClassInfo[],
+  samples: readonly SampleRef[],
+  layout: GridLayout,
   inputShape: readonly [number, number],
 ): Promise<Buffer> {
   const palette = paletteFor(classes);

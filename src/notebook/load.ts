@@ -28,8 +28,11 @@ export function rebuildIfStale(log: (line: string) => void = (l) => console.log(
   if (src <= dist) return false;
   log('src/ changed since the last build: compiling it into dist/ (npm run build)');
   try {
-    execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')],
-      { cwd: ROOT, stdio: 'pipe' });
+    execFileSync(
+      process.execPath,
+      [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')],
+      { cwd: ROOT, stdio: 'pipe' },
+    );
   } catch (err) {
     // tsc still writes the JavaScript on type errors; show them and go on with what was emitted.
     const out = String((err as { stdout?: Buffer }).stdout ?? '');
@@ -51,5 +54,6 @@ export function loadProject(): typeof import('./index') {
   for (const key of Object.keys(require.cache)) {
     if (key.startsWith(DIST + path.sep) && key !== self) delete require.cache[key];
   }
-  return require('./index');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- a fresh load after clearing the cache above
+  return require('./index') as typeof import('./index');
 }

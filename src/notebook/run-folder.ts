@@ -48,7 +48,8 @@ export function readRunFolder(dir: string): RunFolder | null {
 export function listRunFolders(root: string, dataset: DatasetName): RunFolder[] {
   if (!fs.existsSync(root)) return [];
   const started = (run: RunFolder) => fs.statSync(path.join(run.dir, RUN_FILES.config)).mtimeMs;
-  return fs.readdirSync(root)
+  return fs
+    .readdirSync(root)
     .filter((name) => name.startsWith(runFolderPrefix(dataset)))
     .flatMap((name) => readRunFolder(path.join(root, name)) ?? [])
     .sort((a, b) => started(a) - started(b));

@@ -31,8 +31,17 @@ import { labelledGrid, predictionGrid, type GridLayout } from './grids';
 import { compareTable, runCurves } from './compare-runs';
 import { listRunFolders, readRunFolder, runProgress, writeRunSettings, type RunFolder } from './run-folder';
 import {
-  PROJECT_ROOT, changesInCell, describeChanges, figuresDir, formatHyperparameters, hyperparameters, notebookRunDir,
-  presetFromEnv, runsRoot, trainConfigOf, type Hyperparameters,
+  PROJECT_ROOT,
+  changesInCell,
+  describeChanges,
+  figuresDir,
+  formatHyperparameters,
+  hyperparameters,
+  notebookRunDir,
+  presetFromEnv,
+  runsRoot,
+  trainConfigOf,
+  type Hyperparameters,
 } from './settings';
 import { lossPoints, lossTitle, trainInNotebook } from './train';
 
@@ -84,8 +93,16 @@ export class NotebookSession {
    * preset (see changesInCell), and says which settings differ from the
    * preset and whether a run folder with these settings exists.
    */
-  static async setUp(dataset: DatasetName, cell: Partial<Hyperparameters> = {}, options: SessionOptions = {}): Promise<NotebookSession> {
-    const opts = { makeDisplay: options.makeDisplay ?? tslabDisplay, log: options.log ?? ((l: string) => console.log(l)), env: options.env ?? process.env };
+  static async setUp(
+    dataset: DatasetName,
+    cell: Partial<Hyperparameters> = {},
+    options: SessionOptions = {},
+  ): Promise<NotebookSession> {
+    const opts = {
+      makeDisplay: options.makeDisplay ?? tslabDisplay,
+      log: options.log ?? ((l: string) => console.log(l)),
+      env: options.env ?? process.env,
+    };
     embedPlotly(opts.makeDisplay);
     const backend = await selectBackend({ log: null });
     opts.log(backend.line);
@@ -103,16 +120,26 @@ export class NotebookSession {
 
   /** The run folder of these settings: re-running training with them resumes it. */
   get runDir(): string {
-    return notebookRunDir(this.config, this.datasetName, this.ds?.dir ?? this.hp.dataDir, this.hp.pretrained, this.opts.env);
+    return notebookRunDir(
+      this.config,
+      this.datasetName,
+      this.ds?.dir ?? this.hp.dataDir,
+      this.hp.pretrained,
+      this.opts.env,
+    );
   }
 
   private reportRunFolder(): void {
     const run = readRunFolder(this.runDir);
     const rel = path.relative(PROJECT_ROOT, this.runDir);
-    this.opts.log(!run
-      ? `run folder: ${rel} (new: nothing trained with these settings yet)`
-      : `run folder: ${rel} exists, ${runProgress(run, this.config.epochs)}; ` +
-        (run.epochsDone >= this.config.epochs ? 'the training cell shows it without retraining' : 'the training cell continues it'));
+    this.opts.log(
+      !run
+        ? `run folder: ${rel} (new: nothing trained with these settings yet)`
+        : `run folder: ${rel} exists, ${runProgress(run, this.config.epochs)}; ` +
+            (run.epochsDone >= this.config.epochs
+              ? 'the training cell shows it without retraining'
+              : 'the training cell continues it'),
+    );
   }
 
   /** The run on disk when it has all its epochs: what a cell uses after a kernel restart. */
@@ -126,8 +153,10 @@ export class NotebookSession {
     this.history = run.history.slice(0, this.config.epochs);
     this.trainedRun = run;
     this.finished = run.epochsDone >= this.config.epochs;
-    this.opts.log(`${what}: using the run in ${path.relative(PROJECT_ROOT, run.dir)}, ${runProgress(run, this.config.epochs)}` +
-      (this.finished ? '' : '; its last checkpoint is used (re-run the training cell to finish it)'));
+    this.opts.log(
+      `${what}: using the run in ${path.relative(PROJECT_ROOT, run.dir)}, ${runProgress(run, this.config.epochs)}` +
+        (this.finished ? '' : '; its last checkpoint is used (re-run the training cell to finish it)'),
+    );
   }
 
   /** The dataset, opened on first use; null (and a one-line note) when it is missing. */
@@ -186,7 +215,10 @@ export class NotebookSession {
   private async validationSamples(ds: SegDataset): Promise<{ split: string; samples: SampleRef[] }> {
     if (ds.splits.includes('val')) return { split: 'val', samples: await ds.samples('val') };
     const { val } = splitTrainVal(await ds.samples('train'), this.config.valFraction, this.config.seed);
-    return { split: `holdout (${Math.round(100 * this.config.valFraction)}% of train, seed ${this.config.seed})`, samples: val };
+    return {
+      split: `holdout (${Math.round(100 * this.config.valFraction)}% of train, seed ${this.config.seed})`,
+      samples: val,
+    };
   }
 
   /** The data cell: counts per split, classes, and a grid of training images with their labels painted on. */
@@ -216,11 +248,13 @@ export class NotebookSession {
     this.opts.log(`parameters: ${model.countParams().toLocaleString('en-US')}`);
     model.dispose();
     const weights = defaultVgg16WeightsPath(path.join(PROJECT_ROOT, 'data', 'weights'));
-    this.opts.log(!this.hp.pretrained
-      ? `weights: from scratch (pretrained: false${weights ? `; widthMultiplier: 1, pretrained: true starts from ${weights}` : ''})`
-      : !weights
-        ? 'weights: no VGG16 file in data/weights/; the encoder trains from scratch (get it with: npx fcn weights download)'
-        : `weights: the encoder starts from ${weights}`);
+    this.opts.log(
+      !this.hp.pretrained
+        ? `weights: from scratch (pretrained: false${weights ? `; widthMultiplier: 1, pretrained: true starts from ${weights}` : ''})`
+        : !weights
+          ? 'weights: no VGG16 file in data/weights/; the encoder trains from scratch (get it with: npx fcn weights download)'
+          : `weights: the encoder starts from ${weights}`,
+    );
   }
 
   /**
@@ -234,28 +268,42 @@ export class NotebookSession {
     if (!ds) return;
     let config: TrainConfig = { ...this.config, model: { ...this.config.model, numClasses: ds.classes.length } };
     const train = await this.trainingSamples(ds);
-    if (config.classWeights === 'median-frequency') config = await resolveClassWeights(config, ds, train, { progress: false });
+    if (config.classWeights === 'median-frequency')
+      config = await resolveClassWeights(config, ds, train, { progress: false });
     const model = buildFcn8(config.model);
     try {
       const weights = defaultVgg16WeightsPath(path.join(PROJECT_ROOT, 'data', 'weights'));
       if (this.hp.pretrained) await loadPretrainedIfPresent(model, config.model, weights ?? undefined, this.opts.log);
       const loader = new BatchLoader(ds, train, {
-        inputShape: config.model.inputShape, batchSize: config.batchSize, shuffle: true, seed: config.seed,
-        augment: false, progress: false,
+        inputShape: config.model.inputShape,
+        batchSize: config.batchSize,
+        shuffle: true,
+        seed: config.seed,
+        augment: false,
+        progress: false,
       });
       const status = showStatus('lr finder: starting', this.opts.makeDisplay);
       const result = await findLearningRate(model, loader, {
-        config, steps, start: 1e-6, end: 1, ignoreIndex: ds.ignoreIndex,
-        onStep: (p) => status.set(
-          `lr finder: step ${p.step + 1}/${steps}, lr ${p.lr.toExponential(1)}, loss ${p.loss.toFixed(4)}`),
+        config,
+        steps,
+        start: 1e-6,
+        end: 1,
+        ignoreIndex: ds.ignoreIndex,
+        onStep: (p) =>
+          status.set(`lr finder: step ${p.step + 1}/${steps}, lr ${p.lr.toExponential(1)}, loss ${p.loss.toFixed(4)}`),
       });
-      status.set(result.stoppedEarly
-        ? `lr finder: stopped early: ${result.stoppedEarly}` : `lr finder: ${result.points.length} steps`);
+      status.set(
+        result.stoppedEarly
+          ? `lr finder: stopped early: ${result.stoppedEarly}`
+          : `lr finder: ${result.points.length} steps`,
+      );
       showFigure(lrFindChart(result), { makeDisplay: this.opts.makeDisplay });
-      this.opts.log(result.suggestion === null
-        ? 'lr finder: no suggestion, the loss never fell; check the labels (npx fcn data check) or raise steps'
-        : `lr finder: suggested learningRate ${result.suggestion.toExponential(1)} (steepest descent of the smoothed loss; ` +
-          `in force: ${this.config.learningRate}); set it in the hyperparameters cell and re-run from there`);
+      this.opts.log(
+        result.suggestion === null
+          ? 'lr finder: no suggestion, the loss never fell; check the labels (npx fcn data check) or raise steps'
+          : `lr finder: suggested learningRate ${result.suggestion.toExponential(1)} (steepest descent of the smoothed loss; ` +
+              `in force: ${this.config.learningRate}); set it in the hyperparameters cell and re-run from there`,
+      );
     } finally {
       model.dispose();
     }
@@ -277,9 +325,13 @@ export class NotebookSession {
     const weights = this.hp.pretrained ? defaultVgg16WeightsPath(path.join(PROJECT_ROOT, 'data', 'weights')) : null;
     writeRunSettings(this.runDir, this.hp);
     const result = await trainInNotebook({
-      config: this.config, dataset: { name: ds.name, dir: ds.dir }, runDir: this.runDir,
+      config: this.config,
+      dataset: { name: ds.name, dir: ds.dir },
+      runDir: this.runDir,
       // pretrained without a file: undefined, and runTraining logs how to get it.
-      weights: this.hp.pretrained ? weights ?? undefined : null, makeDisplay: this.opts.makeDisplay, log: this.opts.log,
+      weights: this.hp.pretrained ? (weights ?? undefined) : null,
+      makeDisplay: this.opts.makeDisplay,
+      log: this.opts.log,
     });
     this.history = result.history;
     this.finished = result.outcome === 'done';
@@ -294,7 +346,9 @@ export class NotebookSession {
       const { split, samples } = await this.validationSamples(ds);
       const labelled = samples.filter((s) => s.labelPath);
       const result = await evaluateSamples(run.model, ds, labelled, {
-        classNames: ds.classes.map((c) => c.name), ignoreIndex: ds.ignoreIndex, inputShape: this.config.model.inputShape,
+        classNames: ds.classes.map((c) => c.name),
+        ignoreIndex: ds.ignoreIndex,
+        inputShape: this.config.model.inputShape,
       });
       this.metrics = scoredSplit(result, { split, dataset: ds.name, dir: ds.dir, images: labelled.length });
       this.confusion = result.confusion;
@@ -318,18 +372,37 @@ export class NotebookSession {
       return;
     }
     this.opts.log(ioUPolicy(ds.ignoreIndex));
-    showFigure(confusionHeatmap(this.confusion, ds.classes.map((c) => c.name)), { makeDisplay: this.opts.makeDisplay });
+    showFigure(
+      confusionHeatmap(
+        this.confusion,
+        ds.classes.map((c) => c.name),
+      ),
+      { makeDisplay: this.opts.makeDisplay },
+    );
     const { samples } = await this.validationSamples(ds);
-    const loader = new BatchLoader(ds, samples.filter((s) => s.labelPath), {
-      inputShape: this.config.model.inputShape, batchSize: this.config.batchSize, shuffle: false, seed: this.config.seed,
-      augment: false, progress: false,
-    });
+    const loader = new BatchLoader(
+      ds,
+      samples.filter((s) => s.labelPath),
+      {
+        inputShape: this.config.model.inputShape,
+        batchSize: this.config.batchSize,
+        shuffle: false,
+        seed: this.config.seed,
+        augment: false,
+        progress: false,
+      },
+    );
     const run = await loadRun(this.runDir);
     try {
       const { worst } = await findWorstSamples(run.model, loader.epoch(0), {
-        k, by: 'loss', numClasses: ds.classes.length, ignoreIndex: ds.ignoreIndex,
+        k,
+        by: 'loss',
+        numClasses: ds.classes.length,
+        ignoreIndex: ds.ignoreIndex,
       });
-      this.opts.log(`worst ${worst.length} by loss: ${worst.map((w) => `${w.id} (loss ${w.loss.toFixed(3)}, mean IoU ${w.meanIoU === null ? '-' : w.meanIoU.toFixed(3)})`).join(', ')}`);
+      this.opts.log(
+        `worst ${worst.length} by loss: ${worst.map((w) => `${w.id} (loss ${w.loss.toFixed(3)}, mean IoU ${w.meanIoU === null ? '-' : w.meanIoU.toFixed(3)})`).join(', ')}`,
+      );
       const grid = await errorGrid(worst, ds.classes, { palette: paletteFor(ds.classes), ignoreIndex: ds.ignoreIndex });
       await showPhotos(grid, this.opts.makeDisplay);
     } finally {
@@ -379,9 +452,18 @@ export class NotebookSession {
     if (!ds) return;
     const { figureName } = DATASETS[this.datasetName];
     const { files, notes } = await saveFigures(figuresDir(this.opts.env), {
-      name: figureName, title: lossTitle(ds.name, this.preset), history: this.history, grid: this.testGrid,
-      config: this.config, metrics: this.metrics,
-      source: { dataset: ds.name, dir: path.relative(PROJECT_ROOT, ds.dir) || '.', runDir: path.relative(PROJECT_ROOT, this.runDir), backend: this.backend.line },
+      name: figureName,
+      title: lossTitle(ds.name, this.preset),
+      history: this.history,
+      grid: this.testGrid,
+      config: this.config,
+      metrics: this.metrics,
+      source: {
+        dataset: ds.name,
+        dir: path.relative(PROJECT_ROOT, ds.dir) || '.',
+        runDir: path.relative(PROJECT_ROOT, this.runDir),
+        backend: this.backend.line,
+      },
     });
     for (const n of notes) this.opts.log(n);
     this.opts.log(`figures: ${files.map((f) => path.relative(PROJECT_ROOT, f)).join(', ')}`);

@@ -6,7 +6,15 @@ import { DATASETS } from '../data/registry';
 import type { DatasetName } from '../data/types';
 import type { Fc6Config, Fc6Variant } from '../model/config';
 import {
-  PRESETS, defaultPresetFor, isPresetName, resolveTrainConfig, type AugmentConfig, type ClassWeighting, type LrSchedule, type PresetName, type TrainConfig,
+  PRESETS,
+  defaultPresetFor,
+  isPresetName,
+  resolveTrainConfig,
+  type AugmentConfig,
+  type ClassWeighting,
+  type LrSchedule,
+  type PresetName,
+  type TrainConfig,
 } from '../run/config';
 import { ConfigError } from '../util/errors';
 
@@ -64,22 +72,39 @@ export function presetFromEnv(backend: SelectedBackend, env: NodeJS.ProcessEnv =
 
 /** The preset's values as Hyperparameters, overlaid with `changes`. */
 export function hyperparameters(
-  preset: PresetName, dataset: DatasetName, changes: Partial<Hyperparameters> = {}, env: NodeJS.ProcessEnv = process.env,
+  preset: PresetName,
+  dataset: DatasetName,
+  changes: Partial<Hyperparameters> = {},
+  env: NodeJS.ProcessEnv = process.env,
 ): Hyperparameters {
   const p = resolveTrainConfig(preset, {}, dataset);
   const candidates = DATASETS[dataset].dataDirs.map((d) => path.join(PROJECT_ROOT, d));
   const dataDir = env.FCN_DATA?.trim() || (candidates.find((d) => fs.existsSync(d)) ?? candidates[0]);
   const { inputShape, fc6, widthMultiplier, dropout, l2 } = p.model;
   return {
-    inputShape, batchSize: p.batchSize, epochs: p.epochs, learningRate: p.learningRate, lrSchedule: p.lrSchedule,
-    fc6, widthMultiplier, dropout, l2, seed: p.seed, augment: p.augment, classWeights: p.classWeights,
-    pretrained: widthMultiplier === 1, dataDir, ...changes,
+    inputShape,
+    batchSize: p.batchSize,
+    epochs: p.epochs,
+    learningRate: p.learningRate,
+    lrSchedule: p.lrSchedule,
+    fc6,
+    widthMultiplier,
+    dropout,
+    l2,
+    seed: p.seed,
+    augment: p.augment,
+    classWeights: p.classWeights,
+    pretrained: widthMultiplier === 1,
+    dataDir,
+    ...changes,
   };
 }
 
 /** The fields of `hp` whose values differ from `base`'s (compared as JSON). */
 export function differingFields<T extends object>(base: T, hp: Partial<T>): (keyof T)[] {
-  return (Object.keys(hp) as (keyof T)[]).filter((k) => hp[k] !== undefined && JSON.stringify(hp[k]) !== JSON.stringify(base[k]));
+  return (Object.keys(hp) as (keyof T)[]).filter(
+    (k) => hp[k] !== undefined && JSON.stringify(hp[k]) !== JSON.stringify(base[k]),
+  );
 }
 
 /**
@@ -88,7 +113,9 @@ export function differingFields<T extends object>(base: T, hp: Partial<T>): (key
  * their meaning when FCN_PRESET or a GPU picks another preset.
  */
 export function changesInCell(
-  dataset: DatasetName, cell: Partial<Hyperparameters>, env: NodeJS.ProcessEnv = process.env,
+  dataset: DatasetName,
+  cell: Partial<Hyperparameters>,
+  env: NodeJS.ProcessEnv = process.env,
 ): Partial<Hyperparameters> {
   const written = hyperparameters(WRITTEN_PRESET, dataset, {}, env);
   return Object.fromEntries(differingFields(written, cell).map((k) => [k, cell[k]]));
@@ -97,20 +124,39 @@ export function changesInCell(
 /** "learningRate 0.001 → 0.0005, epochs 16 → 20", or null when nothing differs. */
 export function describeChanges(base: Hyperparameters, hp: Hyperparameters): string | null {
   const fields = differingFields(base, hp);
-  return fields.length ? fields.map((k) => `${k} ${JSON.stringify(base[k])} → ${JSON.stringify(hp[k])}`).join(', ') : null;
+  return fields.length
+    ? fields.map((k) => `${k} ${JSON.stringify(base[k])} → ${JSON.stringify(hp[k])}`).join(', ')
+    : null;
 }
 
 /** Hyperparameters → the validated TrainConfig that runTraining takes. */
 export function trainConfigOf(preset: PresetName, hp: Hyperparameters, dataset: DatasetName): TrainConfig {
   if (hp.pretrained && hp.widthMultiplier !== 1) {
-    throw new ConfigError(`pretrained: true needs widthMultiplier 1 (VGG16's channels), got ${hp.widthMultiplier}; ` +
-      'set widthMultiplier: 1 or pretrained: false in the hyperparameters cell');
+    throw new ConfigError(
+      `pretrained: true needs widthMultiplier 1 (VGG16's channels), got ${hp.widthMultiplier}; ` +
+        'set widthMultiplier: 1 or pretrained: false in the hyperparameters cell',
+    );
   }
-  return resolveTrainConfig(preset, {
-    batchSize: hp.batchSize, epochs: hp.epochs, learningRate: hp.learningRate, lrSchedule: hp.lrSchedule, augment: hp.augment,
-    classWeights: hp.classWeights, seed: hp.seed,
-    model: { inputShape: hp.inputShape, fc6: hp.fc6, widthMultiplier: hp.widthMultiplier, dropout: hp.dropout, l2: hp.l2 },
-  }, dataset);
+  return resolveTrainConfig(
+    preset,
+    {
+      batchSize: hp.batchSize,
+      epochs: hp.epochs,
+      learningRate: hp.learningRate,
+      lrSchedule: hp.lrSchedule,
+      augment: hp.augment,
+      classWeights: hp.classWeights,
+      seed: hp.seed,
+      model: {
+        inputShape: hp.inputShape,
+        fc6: hp.fc6,
+        widthMultiplier: hp.widthMultiplier,
+        dropout: hp.dropout,
+        l2: hp.l2,
+      },
+    },
+    dataset,
+  );
 }
 
 /** Where the notebooks' run folders go: FCN_RUNS, else runs/. */
@@ -131,11 +177,17 @@ export function runFolderPrefix(dataset: DatasetName): string {
  * folders they had before it was a setting.
  */
 export function notebookRunDir(
-  config: TrainConfig, dataset: DatasetName, dataDir: string, pretrained: boolean, env: NodeJS.ProcessEnv = process.env,
+  config: TrainConfig,
+  dataset: DatasetName,
+  dataDir: string,
+  pretrained: boolean,
+  env: NodeJS.ProcessEnv = process.env,
 ): string {
   const { epochs: _epochs, ...rest } = config;
   const key = createHash('sha256')
-    .update(JSON.stringify({ rest, dataDir: path.resolve(dataDir), ...(pretrained ? { pretrained } : {}) })).digest('hex').slice(0, 8);
+    .update(JSON.stringify({ rest, dataDir: path.resolve(dataDir), ...(pretrained ? { pretrained } : {}) }))
+    .digest('hex')
+    .slice(0, 8);
   return path.join(runsRoot(env), `${runFolderPrefix(dataset)}${config.preset}-${key}`);
 }
 
@@ -146,12 +198,23 @@ export function figuresDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /** The hyperparameters as aligned "name  value" lines. */
 export function formatHyperparameters(
-  preset: PresetName, hp: Hyperparameters, config: TrainConfig, env: NodeJS.ProcessEnv = process.env,
+  preset: PresetName,
+  hp: Hyperparameters,
+  config: TrainConfig,
+  env: NodeJS.ProcessEnv = process.env,
 ): string {
-  const fc6 = typeof hp.fc6 === 'string' ? hp.fc6 : `${hp.fc6.kernelSize}x${hp.fc6.kernelSize}x${hp.fc6.filters} dilation ${hp.fc6.dilation}`;
+  const fc6 =
+    typeof hp.fc6 === 'string'
+      ? hp.fc6
+      : `${hp.fc6.kernelSize}x${hp.fc6.kernelSize}x${hp.fc6.filters} dilation ${hp.fc6.dilation}`;
   const aug = hp.augment
-    ? [hp.augment.flip && 'flip', hp.augment.colorJitter > 0 && `colour jitter ${hp.augment.colorJitter}`,
-      hp.augment.scaleCrop && `scale-crop ${hp.augment.scaleCrop.join('-')}`].filter(Boolean).join(', ') || 'none'
+    ? [
+        hp.augment.flip && 'flip',
+        hp.augment.colorJitter > 0 && `colour jitter ${hp.augment.colorJitter}`,
+        hp.augment.scaleCrop && `scale-crop ${hp.augment.scaleCrop.join('-')}`,
+      ]
+        .filter(Boolean)
+        .join(', ') || 'none'
     : 'none';
   const rows: [string, string][] = [
     ['preset', `${preset}${env.FCN_PRESET?.trim() ? ' (FCN_PRESET)' : ''}`],
@@ -165,7 +228,14 @@ export function formatHyperparameters(
     ['L2', String(config.model.l2)],
     ['seed', String(config.seed)],
     ['augmentation', aug],
-    ['class weights', hp.classWeights === null ? 'none' : Array.isArray(hp.classWeights) ? hp.classWeights.join(', ') : String(hp.classWeights)],
+    [
+      'class weights',
+      hp.classWeights === null
+        ? 'none'
+        : Array.isArray(hp.classWeights)
+          ? hp.classWeights.join(', ')
+          : String(hp.classWeights),
+    ],
     ['pretrained', hp.pretrained ? 'VGG16 encoder weights' : 'no (from scratch)'],
     ['dataset folder', hp.dataDir],
   ];

@@ -28,7 +28,12 @@ type InFlight = { [IN_FLIGHT]?: Promise<unknown> };
 
 /** The chart's points: the L2 term only where the run has one (a 0 line says nothing). */
 export function lossPoints(history: readonly EpochLogs[]): EpochLosses[] {
-  return history.map((h) => ({ epoch: h.epoch, trainLoss: h.trainLoss, valLoss: h.valLoss, ...(h.regLoss > 0 ? { regLoss: h.regLoss } : {}) }));
+  return history.map((h) => ({
+    epoch: h.epoch,
+    trainLoss: h.trainLoss,
+    valLoss: h.valLoss,
+    ...(h.regLoss > 0 ? { regLoss: h.regLoss } : {}),
+  }));
 }
 
 /** The loss chart's title, live and in figures/. */
@@ -81,11 +86,18 @@ export async function trainInNotebook(opts: NotebookTrainingOptions): Promise<Ru
   let lastStatus = 0;
   let firstStep: number | null = null;
 
-  const { stop, release } = stopOnInterrupt(
-    () => status.set('training: interrupted; saving a checkpoint after this batch. Re-run the cell to continue.'));
+  const { stop, release } = stopOnInterrupt(() =>
+    status.set('training: interrupted; saving a checkpoint after this batch. Re-run the cell to continue.'),
+  );
   const run = runTraining({
-    config: opts.config, dataset: opts.dataset, runDir: opts.runDir, resume: true, weights: opts.weights,
-    stop, log, progress: false,
+    config: opts.config,
+    dataset: opts.dataset,
+    runDir: opts.runDir,
+    resume: true,
+    weights: opts.weights,
+    stop,
+    log,
+    progress: false,
     callbacks: {
       onBatchEnd(step, l) {
         firstStep ??= step - 1;
@@ -95,14 +107,21 @@ export async function trainInNotebook(opts: NotebookTrainingOptions): Promise<Ru
         const total = epochs * l.numBatches;
         const elapsed = (now - started) / 1000;
         const eta = (elapsed / Math.max(1, step - firstStep)) * (total - step);
-        status.set(`epoch ${l.epoch}/${epochs}, batch ${l.batch + 1}/${l.numBatches}: loss ${l.loss.toFixed(4)} | ` +
-          `${formatSeconds(elapsed)} elapsed, about ${formatSeconds(eta)} left`);
+        status.set(
+          `epoch ${l.epoch}/${epochs}, batch ${l.batch + 1}/${l.numBatches}: loss ${l.loss.toFixed(4)} | ` +
+            `${formatSeconds(elapsed)} elapsed, about ${formatSeconds(eta)} left`,
+        );
       },
       onEpochEnd(epoch, l) {
         history.push(l);
         chart.update(lossChart(lossPoints(history), { title }));
-        const val = l.valLoss === null ? '' : `, validation loss ${l.valLoss.toFixed(4)}, mean IoU ${(100 * (l.valMeanIoU ?? 0)).toFixed(1)}%`;
-        status.set(`epoch ${epoch}/${epochs} done: train loss ${l.trainLoss.toFixed(4)}${val} (${l.seconds.toFixed(1)} s)`);
+        const val =
+          l.valLoss === null
+            ? ''
+            : `, validation loss ${l.valLoss.toFixed(4)}, mean IoU ${(100 * (l.valMeanIoU ?? 0)).toFixed(1)}%`;
+        status.set(
+          `epoch ${epoch}/${epochs} done: train loss ${l.trainLoss.toFixed(4)}${val} (${l.seconds.toFixed(1)} s)`,
+        );
       },
     },
   });
@@ -110,9 +129,11 @@ export async function trainInNotebook(opts: NotebookTrainingOptions): Promise<Ru
   try {
     const result = await run;
     const done = result.history.length;
-    status.set(result.outcome === 'interrupted'
-      ? `training: stopped at epoch ${done}/${epochs} with a checkpoint in ${opts.runDir}; re-run the cell to continue`
-      : `training: ${epochs} epochs done in ${opts.runDir} (this session: ${formatSeconds((Date.now() - started) / 1000)})`);
+    status.set(
+      result.outcome === 'interrupted'
+        ? `training: stopped at epoch ${done}/${epochs} with a checkpoint in ${opts.runDir}; re-run the cell to continue`
+        : `training: ${epochs} epochs done in ${opts.runDir} (this session: ${formatSeconds((Date.now() - started) / 1000)})`,
+    );
     return result;
   } finally {
     release();

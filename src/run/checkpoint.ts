@@ -23,8 +23,14 @@ import { freeBytes, formatBytes, isStorageFault, removeQuietly, storageError } f
  * backend (tfjs-node's file:// handler does not exist on wasm or WebGPU).
  */
 export const RUN_FILES = {
-  config: 'config.json', dataset: 'dataset.json', model: 'model.json', weights: 'weights.bin', optimizer: 'optimizer.bin',
-  state: 'state.json', history: 'history.json', metrics: 'metrics.json',
+  config: 'config.json',
+  dataset: 'dataset.json',
+  model: 'model.json',
+  weights: 'weights.bin',
+  optimizer: 'optimizer.bin',
+  state: 'state.json',
+  history: 'history.json',
+  metrics: 'metrics.json',
 } as const;
 
 /** Where training stands; saved with every checkpoint. */
@@ -60,20 +66,27 @@ function concatBuffers(parts: ArrayBuffer | ArrayBuffer[]): Uint8Array {
   const total = parts.reduce((n, p) => n + p.byteLength, 0);
   const out = new Uint8Array(total);
   let off = 0;
-  for (const p of parts) { out.set(new Uint8Array(p), off); off += p.byteLength; }
+  for (const p of parts) {
+    out.set(new Uint8Array(p), off);
+    off += p.byteLength;
+  }
   return out;
 }
 
 /** Serialises the model's topology and weights; the caller decides when the files go live. */
 export async function modelArtifacts(model: tf.LayersModel): Promise<{ json: string; weights: Uint8Array }> {
   let captured: tf.io.ModelArtifacts | null = null;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    captured = artifacts;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler((artifacts) => {
+      captured = artifacts;
+      return Promise.resolve({ modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } });
+    }),
+  );
   const a = captured as unknown as tf.io.ModelArtifacts;
   const json = JSON.stringify({
-    format: 'layers-model', generatedBy: 'fcn-ts', convertedBy: null,
+    format: 'layers-model',
+    generatedBy: 'fcn-ts',
+    convertedBy: null,
     modelTopology: a.modelTopology,
     weightsManifest: [{ paths: [RUN_FILES.weights], weights: a.weightSpecs }],
   });
@@ -81,12 +94,14 @@ export async function modelArtifacts(model: tf.LayersModel): Promise<{ json: str
 }
 
 /** Adam's slots as one buffer plus their specs. */
-async function optimizerArtifacts(optimizer: tf.Optimizer): Promise<{ specs: tf.io.WeightsManifestEntry[]; data: Uint8Array }> {
+async function optimizerArtifacts(
+  optimizer: tf.Optimizer,
+): Promise<{ specs: tf.io.WeightsManifestEntry[]; data: Uint8Array }> {
   const named = await optimizer.getWeights();
   const { data, specs } = await tf.io.encodeWeights(named);
   // getWeights returns the slot variables themselves plus a fresh 'iter' scalar, which is ours to free.
   tf.dispose(named.filter((w) => !(w.tensor instanceof tf.Variable)).map((w) => w.tensor));
-  return { specs, data: concatBuffers(data as ArrayBuffer | ArrayBuffer[]) };
+  return { specs, data: concatBuffers(data) };
 }
 
 /** The checkpoint format this build writes (state.json `version`); 1 = before files were recorded. */
@@ -95,7 +110,10 @@ export const CHECKPOINT_VERSION = 2;
 export const PREVIOUS_DIR = 'previous';
 
 /** What state.json records of each checkpoint file, so that a truncated or zeroed file is caught on load. */
-interface FileRecord { bytes: number; sha256: string }
+interface FileRecord {
+  bytes: number;
+  sha256: string;
+}
 type CheckpointFile = 'model' | 'weights' | 'optimizer';
 const CHECKPOINT_FILES: readonly CheckpointFile[] = ['weights', 'model', 'optimizer'];
 
@@ -121,12 +139,16 @@ export function checkCheckpointSpace(dir: string, bytes: number): string | null 
   const free = freeBytes(dir);
   const need = `one checkpoint is ${formatBytes(bytes)}, ${formatBytes(free)} is free`;
   if (free < bytes) {
-    throw storageError(path.join(dir, RUN_FILES.weights), bytes, { code: 'ENOSPC' } as NodeJS.ErrnoException,
-      `Nothing was trained. Free some space on that disk, or train into another folder with --out.`);
+    throw storageError(
+      path.join(dir, RUN_FILES.weights),
+      bytes,
+      { code: 'ENOSPC' } as NodeJS.ErrnoException,
+      `Nothing was trained. Free some space on that disk, or train into another folder with --out.`,
+    );
   }
   return free < 2 * bytes
     ? `the disk of ${path.resolve(dir)} holds fewer than two checkpoints (${need}); a save will fail once the ` +
-      'second is written beside the first. Free some space, or train into another folder with --out'
+        'second is written beside the first. Free some space, or train into another folder with --out'
     : null;
 }
 
@@ -135,10 +157,10 @@ function resumeAdvice(dir: string): string {
   const last = completeCheckpoint(dir);
   return last === null
     ? 'No checkpoint was completed yet, and the partial files were removed. Free some space, or train into another ' +
-      'folder with --out, and start again.'
+        'folder with --out, and start again.'
     : `The partial files were removed; the last complete checkpoint (epoch ${last.epoch}` +
-      `${last.batchInEpoch ? `, batch ${last.batchInEpoch}` : ''}) in ${dir} is intact. Free some space, then ` +
-      `continue with: npx fcn train --out ${dir} --resume`;
+        `${last.batchInEpoch ? `, batch ${last.batchInEpoch}` : ''}) in ${dir} is intact. Free some space, then ` +
+        `continue with: npx fcn train --out ${dir} --resume`;
 }
 
 /**
@@ -149,13 +171,18 @@ function resumeAdvice(dir: string): string {
  * temporary files and throws a StorageError that says which epoch is intact.
  */
 export async function saveCheckpoint(
-  dir: string, model: tf.LayersModel, optimizer: tf.Optimizer, state: TrainState,
+  dir: string,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  state: TrainState,
 ): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   const m = await modelArtifacts(model);
   const o = await optimizerArtifacts(optimizer);
   const data: Record<CheckpointFile, string | Uint8Array> = { weights: m.weights, model: m.json, optimizer: o.data };
-  const files = Object.fromEntries(CHECKPOINT_FILES.map((f) => [f, { bytes: Buffer.byteLength(data[f]), sha256: sha256(data[f]) }]));
+  const files = Object.fromEntries(
+    CHECKPOINT_FILES.map((f) => [f, { bytes: Buffer.byteLength(data[f]), sha256: sha256(data[f]) }]),
+  );
   const saved = { version: CHECKPOINT_VERSION, ...state, optimizerSpecs: o.specs, files };
   const writes: [string, string | Uint8Array][] = [
     ...CHECKPOINT_FILES.map((f): [string, string | Uint8Array] => [RUN_FILES[f], data[f]]),
@@ -170,7 +197,12 @@ export async function saveCheckpoint(
     } catch (err) {
       removeQuietly(writes.map(([n]) => tmp(n)));
       if (!isStorageFault(err)) throw err;
-      throw storageError(path.join(dir, name), writes.reduce((n, [, b]) => n + Buffer.byteLength(b), 0), err, resumeAdvice(dir));
+      throw storageError(
+        path.join(dir, name),
+        writes.reduce((n, [, b]) => n + Buffer.byteLength(b), 0),
+        err,
+        resumeAdvice(dir),
+      );
     }
   }
   keepAsPrevious(dir);
@@ -226,7 +258,10 @@ export function recoverCheckpoint(dir: string): 'none' | 'completed' | 'discarde
   const names = [...CHECKPOINT_FILES.map((f) => RUN_FILES[f]), RUN_FILES.state];
   const tmp = (name: string) => path.join(dir, `${name}.tmp`);
   if (!names.some((n) => fs.existsSync(tmp(n))) || otherTrainer(dir) !== null) return 'none';
-  const discard = () => { removeQuietly(names.map(tmp)); return 'discarded' as const; };
+  const discard = () => {
+    removeQuietly(names.map(tmp));
+    return 'discarded' as const;
+  };
   let saved: SavedState;
   try {
     saved = JSON.parse(fs.readFileSync(tmp(RUN_FILES.state), 'utf8')) as SavedState;
@@ -241,7 +276,8 @@ export function recoverCheckpoint(dir: string): 'none' | 'completed' | 'discarde
   };
   const pending = CHECKPOINT_FILES.filter((f) => fs.existsSync(tmp(RUN_FILES[f])));
   const whole = CHECKPOINT_FILES.every((f) =>
-    pending.includes(f) ? matches(tmp(RUN_FILES[f]), f) : matches(path.join(dir, RUN_FILES[f]), f));
+    pending.includes(f) ? matches(tmp(RUN_FILES[f]), f) : matches(path.join(dir, RUN_FILES[f]), f),
+  );
   if (!whole) return discard();
   for (const f of pending) fs.renameSync(tmp(RUN_FILES[f]), path.join(dir, RUN_FILES[f]));
   fs.renameSync(tmp(RUN_FILES.state), path.join(dir, RUN_FILES.state));
@@ -276,11 +312,16 @@ function previousAdvice(dir: string): string {
 
 /** Throws a RunError naming the fix when `dir` is no run folder or holds no complete checkpoint. */
 export function requireCheckpoint(dir: string): void {
-  if (!fs.existsSync(dir)) throw new RunError(`run folder ${dir} does not exist; train one with: npx fcn train --out ${dir}`);
+  if (!fs.existsSync(dir))
+    throw new RunError(`run folder ${dir} does not exist; train one with: npx fcn train --out ${dir}`);
   recoverCheckpoint(dir);
-  const missing = [RUN_FILES.model, RUN_FILES.weights, RUN_FILES.state].filter((f) => !fs.existsSync(path.join(dir, f)));
+  const missing = [RUN_FILES.model, RUN_FILES.weights, RUN_FILES.state].filter(
+    (f) => !fs.existsSync(path.join(dir, f)),
+  );
   if (missing.length) {
-    throw new RunError(`run folder ${dir} has no saved model (missing ${missing.join(', ')}); train one with: npx fcn train --out ${dir}`);
+    throw new RunError(
+      `run folder ${dir} has no saved model (missing ${missing.join(', ')}); train one with: npx fcn train --out ${dir}`,
+    );
   }
 }
 
@@ -290,21 +331,33 @@ const isCount = (v: unknown) => Number.isInteger(v) && (v as number) >= 0;
 function readState(dir: string): SavedState {
   const file = path.join(dir, RUN_FILES.state);
   const saved = readJson<SavedState>(file);
-  const bad = (field: string, value: unknown, expected: string) => new RunError(
-    `${file}: "${field}" is ${JSON.stringify(value)}, expected ${expected}; the checkpoint is damaged or from another ` +
-    `version of fcn-ts. ${previousAdvice(dir)}`);
+  const bad = (field: string, value: unknown, expected: string) =>
+    new RunError(
+      `${file}: "${field}" is ${JSON.stringify(value)}, expected ${expected}; the checkpoint is damaged or from another ` +
+        `version of fcn-ts. ${previousAdvice(dir)}`,
+    );
   if (typeof saved !== 'object' || saved === null) throw bad('(the file)', saved, 'an object');
   const version = saved.version ?? 1;
-  if (version !== 1 && version !== CHECKPOINT_VERSION) throw bad('version', saved.version, `1 or ${CHECKPOINT_VERSION}`);
+  if (version !== 1 && version !== CHECKPOINT_VERSION)
+    throw bad('version', saved.version, `1 or ${CHECKPOINT_VERSION}`);
   for (const field of ['epoch', 'step', 'batchInEpoch'] as const) {
     if (!isCount(saved[field])) throw bad(field, saved[field], 'a whole number >= 0');
   }
   const p = saved.partial;
-  if (typeof p !== 'object' || p === null || !isCount(p.batches) || !Number.isFinite(p.lossSum) || !Number.isFinite(p.regSum)) {
+  if (
+    typeof p !== 'object' ||
+    p === null ||
+    !isCount(p.batches) ||
+    !Number.isFinite(p.lossSum) ||
+    !Number.isFinite(p.regSum)
+  ) {
     throw bad('partial', p, '{ lossSum, regSum, batches } numbers');
   }
   if (!Array.isArray(saved.optimizerSpecs)) throw bad('optimizerSpecs', saved.optimizerSpecs, 'a list of weight specs');
-  if (version >= 2 && CHECKPOINT_FILES.some((f) => !isCount(saved.files?.[f]?.bytes) || typeof saved.files?.[f]?.sha256 !== 'string')) {
+  if (
+    version >= 2 &&
+    CHECKPOINT_FILES.some((f) => !isCount(saved.files?.[f]?.bytes) || typeof saved.files?.[f]?.sha256 !== 'string')
+  ) {
     throw bad('files', saved.files, 'the byte count and SHA-256 of model.json, weights.bin and optimizer.bin');
   }
   return saved;
@@ -313,17 +366,22 @@ function readState(dir: string): SavedState {
 /** Reads a checkpoint file and checks it against what state.json recorded at save time. */
 function verifyFile(dir: string, f: CheckpointFile, saved: SavedState): Buffer {
   const file = path.join(dir, RUN_FILES[f]);
-  if (!fs.existsSync(file)) throw new RunError(`${file} is missing; the checkpoint is incomplete. ${previousAdvice(dir)}`);
+  if (!fs.existsSync(file))
+    throw new RunError(`${file} is missing; the checkpoint is incomplete. ${previousAdvice(dir)}`);
   const buf = fs.readFileSync(file);
   const record = saved.files?.[f];
   if (!record) return buf;
   if (buf.byteLength !== record.bytes) {
-    throw new RunError(`${file} has ${buf.byteLength} bytes; state.json recorded ${record.bytes} when it was saved: the ` +
-      `file is truncated or was replaced. ${previousAdvice(dir)}`);
+    throw new RunError(
+      `${file} has ${buf.byteLength} bytes; state.json recorded ${record.bytes} when it was saved: the ` +
+        `file is truncated or was replaced. ${previousAdvice(dir)}`,
+    );
   }
   if (sha256(buf) !== record.sha256) {
-    throw new RunError(`${file} has the right size (${buf.byteLength} bytes) but not the SHA-256 state.json recorded: ` +
-      `its bytes were overwritten (e.g. zeroed). ${previousAdvice(dir)}`);
+    throw new RunError(
+      `${file} has the right size (${buf.byteLength} bytes) but not the SHA-256 state.json recorded: ` +
+        `its bytes were overwritten (e.g. zeroed). ${previousAdvice(dir)}`,
+    );
   }
   return buf;
 }
@@ -333,7 +391,7 @@ type ModelJson = { modelTopology: object; weightsManifest: { weights: tf.io.Weig
 /** Loads the model of a run folder (no optimizer), after checking its files against state.json. */
 export async function loadRunModel(dir: string): Promise<tf.LayersModel> {
   requireCheckpoint(dir);
-  registerDilatedConvGradient();  // a resumed lite fc6 trains through a dilated conv
+  registerDilatedConvGradient(); // a resumed lite fc6 trains through a dilated conv
   const saved = readState(dir);
   const modelFile = path.join(dir, RUN_FILES.model);
   const text = verifyFile(dir, 'model', saved).toString('utf8');
@@ -341,19 +399,28 @@ export async function loadRunModel(dir: string): Promise<tf.LayersModel> {
   try {
     json = JSON.parse(text) as ModelJson;
   } catch (err) {
-    throw new RunError(`${modelFile} is not valid JSON (${(err as Error).message}); the checkpoint is damaged. ${previousAdvice(dir)}`);
+    throw new RunError(
+      `${modelFile} is not valid JSON (${(err as Error).message}); the checkpoint is damaged. ${previousAdvice(dir)}`,
+    );
   }
-  if (typeof json?.modelTopology !== 'object' || !Array.isArray(json.weightsManifest) ||
-      !json.weightsManifest.every((g) => Array.isArray(g?.weights))) {
-    throw new RunError(`${modelFile} has no "modelTopology" object or "weightsManifest" list; the checkpoint is damaged. ` +
-      previousAdvice(dir));
+  if (
+    typeof json?.modelTopology !== 'object' ||
+    !Array.isArray(json.weightsManifest) ||
+    !json.weightsManifest.every((g) => Array.isArray(g?.weights))
+  ) {
+    throw new RunError(
+      `${modelFile} has no "modelTopology" object or "weightsManifest" list; the checkpoint is damaged. ` +
+        previousAdvice(dir),
+    );
   }
   const buf = verifyFile(dir, 'weights', saved);
   const specs = json.weightsManifest.flatMap((g) => g.weights);
   const expected = specs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
   if (buf.byteLength !== expected) {
-    throw new RunError(`${path.join(dir, RUN_FILES.weights)} has ${buf.byteLength} bytes, model.json expects ${expected}; ` +
-      `the checkpoint is damaged. ${previousAdvice(dir)}`);
+    throw new RunError(
+      `${path.join(dir, RUN_FILES.weights)} has ${buf.byteLength} bytes, model.json expects ${expected}; ` +
+        `the checkpoint is damaged. ${previousAdvice(dir)}`,
+    );
   }
   const weightData = buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength);
   return tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: specs, weightData }));
@@ -365,15 +432,20 @@ export async function loadTrainState(dir: string, optimizer: tf.Optimizer): Prom
   const saved = readState(dir);
   if (saved.optimizerSpecs.length) {
     const optPath = path.join(dir, RUN_FILES.optimizer);
-    if (!fs.existsSync(optPath)) throw new RunError(`${optPath} is missing; cannot resume the optimizer. ${previousAdvice(dir)}`);
+    if (!fs.existsSync(optPath))
+      throw new RunError(`${optPath} is missing; cannot resume the optimizer. ${previousAdvice(dir)}`);
     const buf = verifyFile(dir, 'optimizer', saved);
     const expected = saved.optimizerSpecs.reduce((n, s) => n + s.shape.reduce((a, b) => a * b, 1) * 4, 0);
     if (buf.byteLength !== expected) {
-      throw new RunError(`${optPath} has ${buf.byteLength} bytes, state.json's optimizerSpecs expect ${expected}; ` +
-        `the checkpoint is damaged. ${previousAdvice(dir)}`);
+      throw new RunError(
+        `${optPath} has ${buf.byteLength} bytes, state.json's optimizerSpecs expect ${expected}; ` +
+          `the checkpoint is damaged. ${previousAdvice(dir)}`,
+      );
     }
     const named = tf.io.decodeWeights(
-      buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer, saved.optimizerSpecs);
+      buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer,
+      saved.optimizerSpecs,
+    );
     // Adam keys its slots by position, in the order applyGradients first saw the variables.
     await optimizer.setWeights(saved.optimizerSpecs.map((s) => ({ name: s.name, tensor: named[s.name] })));
     // setWeights shares the data with new variables; our handles can go.

@@ -70,20 +70,41 @@ export const PRESETS: Record<PresetName, Omit<TrainConfig, 'model'> & { model: P
   paper: {
     preset: 'paper',
     model: { inputShape: [160, 576], fc6: 'paper', dropout: 0.5, widthMultiplier: 1, l2: 1e-3 },
-    batchSize: 10, epochs: 75, learningRate: 1e-4, lrSchedule: 'constant', valFraction: 0.1, seed: 0,
-    classWeights: null, augment: NO_AUGMENT, workers: 0,
+    batchSize: 10,
+    epochs: 75,
+    learningRate: 1e-4,
+    lrSchedule: 'constant',
+    valFraction: 0.1,
+    seed: 0,
+    classWeights: null,
+    augment: NO_AUGMENT,
+    workers: 0,
   },
   cpu: {
     preset: 'cpu',
     model: { inputShape: [96, 288], fc6: 'lite', dropout: 0.1, widthMultiplier: 0.25, l2: 0 },
-    batchSize: 4, epochs: 16, learningRate: 1e-3, lrSchedule: 'constant', valFraction: 0.1, seed: 0,
-    classWeights: null, augment: { flip: true, colorJitter: 0.1, scaleCrop: null }, workers: 0,
+    batchSize: 4,
+    epochs: 16,
+    learningRate: 1e-3,
+    lrSchedule: 'constant',
+    valFraction: 0.1,
+    seed: 0,
+    classWeights: null,
+    augment: { flip: true, colorJitter: 0.1, scaleCrop: null },
+    workers: 0,
   },
   smoke: {
     preset: 'smoke',
     model: { inputShape: [64, 96], fc6: 'lite', dropout: 0, widthMultiplier: 1 / 16, l2: 0 },
-    batchSize: 2, epochs: 2, learningRate: 1e-3, lrSchedule: 'constant', valFraction: 0.25, seed: 0,
-    classWeights: null, augment: NO_AUGMENT, workers: 1,
+    batchSize: 2,
+    epochs: 2,
+    learningRate: 1e-3,
+    lrSchedule: 'constant',
+    valFraction: 0.25,
+    seed: 0,
+    classWeights: null,
+    augment: NO_AUGMENT,
+    workers: 1,
   },
 };
 
@@ -157,7 +178,9 @@ function deepFreeze<T>(o: T): T {
 function checkClassWeights(w: ClassWeighting, numClasses: number): void {
   if (w === null || w === 'median-frequency') return;
   if (!Array.isArray(w)) {
-    throw new ConfigError(`classWeights must be null, 'median-frequency' or one number per class; got ${JSON.stringify(w)}`);
+    throw new ConfigError(
+      `classWeights must be null, 'median-frequency' or one number per class; got ${JSON.stringify(w)}`,
+    );
   }
   if (w.length !== numClasses) {
     throw new ConfigError(`classWeights has ${w.length} entries; the model has ${numClasses} classes`);
@@ -169,17 +192,26 @@ function checkClassWeights(w: ClassWeighting, numClasses: number): void {
 /** The loss weights of a config whose weighting has been resolved against the data (src/train/class-weights.ts). */
 export function lossClassWeights(config: TrainConfig): readonly number[] | null {
   if (config.classWeights === 'median-frequency') {
-    throw new ConfigError('classWeights is still \'median-frequency\'; resolve it with resolveClassWeights(config, dataset, samples) first');
+    throw new ConfigError(
+      "classWeights is still 'median-frequency'; resolve it with resolveClassWeights(config, dataset, samples) first",
+    );
   }
   return config.classWeights;
 }
 
 /** The learning rate at `step` of a run of `totalSteps` steps. */
-export function learningRateAt(config: Pick<TrainConfig, 'learningRate' | 'lrSchedule'>, step: number, totalSteps: number): number {
+export function learningRateAt(
+  config: Pick<TrainConfig, 'learningRate' | 'lrSchedule'>,
+  step: number,
+  totalSteps: number,
+): number {
   const t = Math.min(1, step / Math.max(1, totalSteps));
   switch (config.lrSchedule) {
-    case 'constant': return config.learningRate;
-    case 'poly': return config.learningRate * (1 - t) ** 0.9;
-    case 'cosine': return config.learningRate * 0.5 * (1 + Math.cos(Math.PI * t));
+    case 'constant':
+      return config.learningRate;
+    case 'poly':
+      return config.learningRate * (1 - t) ** 0.9;
+    case 'cosine':
+      return config.learningRate * 0.5 * (1 + Math.cos(Math.PI * t));
   }
 }

@@ -29,21 +29,37 @@ export class FusedAdam extends tf.AdamOptimizer {
     const list = Array.isArray(variableGradients)
       ? variableGradients
       : Object.keys(variableGradients).map((name) => ({ name, tensor: variableGradients[name] }));
-    const attrs: FusedAdamAttrs = { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, learningRate: this.learningRate };
+    const attrs: FusedAdamAttrs = {
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      learningRate: this.learningRate,
+    };
     tf.tidy(() => {
       const correction1 = tf.sub(1, state.accBeta1);
       const correction2 = tf.sub(1, state.accBeta2);
       list.forEach(({ name, tensor: gradient }, i) => {
         const value = tf.engine().registeredVariables[name];
         // Slots as tfjs makes them: by position, named after the variable, created on first sight.
-        state.accumulatedFirstMoment[i] ??= { originalName: `${name}/m`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
-        state.accumulatedSecondMoment[i] ??= { originalName: `${name}/v`, variable: tf.tidy(() => tf.zerosLike(value).variable(false)) };
+        state.accumulatedFirstMoment[i] ??= {
+          originalName: `${name}/m`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
+        state.accumulatedSecondMoment[i] ??= {
+          originalName: `${name}/v`,
+          variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+        };
         if (gradient == null) return;
         const m = state.accumulatedFirstMoment[i].variable;
         const v = state.accumulatedSecondMoment[i].variable;
         tf.tidy(() => {
-          const [newValue, newM, newV] = tf.engine().runKernel(FUSED_ADAM,
-            { value, gradient, m, v, correction1, correction2 }, attrs as unknown as tf.NamedAttrMap) as tf.Tensor[];
+          const [newValue, newM, newV] = tf
+            .engine()
+            .runKernel<tf.Tensor[]>(
+              FUSED_ADAM,
+              { value, gradient, m, v, correction1, correction2 },
+              attrs as unknown as tf.NamedAttrMap,
+            );
           m.assign(newM);
           v.assign(newV);
           value.assign(newValue);

@@ -10,7 +10,9 @@ import type { TrainConfig } from '../run/config';
  */
 export function medianFrequencyWeights(classPixels: ArrayLike<number>, imagePixelsWhere: ArrayLike<number>): number[] {
   const n = classPixels.length;
-  const freq = Array.from({ length: n }, (_, c) => (imagePixelsWhere[c] > 0 ? classPixels[c] / imagePixelsWhere[c] : 0));
+  const freq = Array.from({ length: n }, (_, c) =>
+    imagePixelsWhere[c] > 0 ? classPixels[c] / imagePixelsWhere[c] : 0,
+  );
   const present = freq.filter((f) => f > 0).sort((a, b) => a - b);
   if (present.length === 0) return new Array<number>(n).fill(0);
   const mid = present.length >> 1;
@@ -20,7 +22,9 @@ export function medianFrequencyWeights(classPixels: ArrayLike<number>, imagePixe
 
 /** Pixel counts per class over the labels of `samples` at full resolution (void and unknown values not counted). */
 export async function classPixelCounts(
-  ds: SegDataset, samples: readonly SampleRef[], opts: { progress?: boolean } = {},
+  ds: SegDataset,
+  samples: readonly SampleRef[],
+  opts: { progress?: boolean } = {},
 ): Promise<{ classPixels: Float64Array; imagePixelsWhere: Float64Array }> {
   const k = ds.classes.length;
   const classPixels = new Float64Array(k);
@@ -50,7 +54,10 @@ export async function classPixelCounts(
  * pass through.
  */
 export async function resolveClassWeights(
-  config: TrainConfig, ds: SegDataset, train: readonly SampleRef[], opts: { progress?: boolean } = {},
+  config: TrainConfig,
+  ds: SegDataset,
+  train: readonly SampleRef[],
+  opts: { progress?: boolean } = {},
 ): Promise<TrainConfig> {
   if (config.classWeights !== 'median-frequency') return config;
   const { classPixels, imagePixelsWhere } = await classPixelCounts(ds, train, opts);

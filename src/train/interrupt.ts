@@ -6,7 +6,7 @@ import type { StopFlag } from './loop';
  * (`onFirst` says so); a second one calls `onSecond`, when given. `release`
  * removes the handler once training returns.
  */
-export function stopOnInterrupt(onFirst: () => void, onSecond?: () => void): { stop: StopFlag; release(): void } {
+export function stopOnInterrupt(onFirst: () => void, onSecond?: () => void): { stop: StopFlag; release: () => void } {
   const stop: StopFlag = { stop: false };
   const handler = () => {
     if (stop.stop && onSecond) return onSecond();
@@ -14,5 +14,10 @@ export function stopOnInterrupt(onFirst: () => void, onSecond?: () => void): { s
     onFirst();
   };
   process.on('SIGINT', handler);
-  return { stop, release: () => { process.off('SIGINT', handler); } };
+  return {
+    stop,
+    release: () => {
+      process.off('SIGINT', handler);
+    },
+  };
 }

@@ -25,7 +25,8 @@ export function l2Factors(model: tf.LayersModel): number[] | null {
   for (const layer of model.layers) {
     const cfg = layer.getConfig() as Record<string, unknown>;
     if (cfg.activityRegularizer != null || cfg.biasRegularizer != null) ok = false;
-    const kernelReg = cfg.kernelRegularizer as { className: string; config: { l1?: number; l2?: number } } | null | undefined;
+    const kernelReg = cfg.kernelRegularizer as
+      { className: string; config: { l1?: number; l2?: number } } | null | undefined;
     let factor = 0;
     if (kernelReg != null) {
       if (kernelReg.className !== 'L1L2' || (kernelReg.config.l1 ?? 0) !== 0) ok = false;
@@ -48,16 +49,22 @@ export function l2Factors(model: tf.LayersModel): number[] | null {
  * kernel per variable that updates the gradient in place
  * (src/backend/fused-kernels.ts).
  */
-export function addL2Gradients(grads: tf.NamedTensorMap, vars: readonly tf.Variable[], l2: readonly number[]): tf.Scalar {
+export function addL2Gradients(
+  grads: tf.NamedTensorMap,
+  vars: readonly tf.Variable[],
+  l2: readonly number[],
+): tf.Scalar {
   const fused = tf.getKernel(FUSED_L2_GRADIENT, tf.getBackend()) !== undefined;
   let penalty: tf.Scalar = tf.scalar(0);
   vars.forEach((w, i) => {
     if (l2[i] === 0) return;
     const old = grads[w.name];
-    const [grad, next] = tf.tidy(() => {
+    const [grad, next] = tf.tidy((): [tf.Tensor, tf.Scalar] => {
       const k = 2 * l2[i];
       if (fused && old) {
-        const [g, sumSquares] = tf.engine().runKernel(FUSED_L2_GRADIENT, { gradient: old, value: w }, { factor: k }) as tf.Tensor[];
+        const [g, sumSquares] = tf
+          .engine()
+          .runKernel<tf.Tensor[]>(FUSED_L2_GRADIENT, { gradient: old, value: w }, { factor: k });
         return [g, tf.add(penalty, tf.mul(sumSquares, l2[i]))];
       }
       const term = tf.mul(w, k);
@@ -67,7 +74,7 @@ export function addL2Gradients(grads: tf.NamedTensorMap, vars: readonly tf.Varia
     old?.dispose();
     penalty.dispose();
     grads[w.name] = grad;
-    penalty = next as tf.Scalar;
+    penalty = next;
   });
   return penalty;
 }

@@ -51,12 +51,14 @@ export interface EpochLogs {
 
 /** Training hooks with plain numbers (style.md "Training"); awaited, so a chart can repaint. */
 export interface TrainCallbacks {
-  onBatchEnd?(step: number, logs: BatchLogs): void | Promise<void>;
-  onEpochEnd?(epoch: number, logs: EpochLogs, state: TrainState): void | Promise<void>;
+  onBatchEnd?: (step: number, logs: BatchLogs) => void | Promise<void>;
+  onEpochEnd?: (epoch: number, logs: EpochLogs, state: TrainState) => void | Promise<void>;
 }
 
 /** Where to stop early: set `stop` (e.g. from a SIGINT handler) and the loop saves and returns after this batch. */
-export interface StopFlag { stop: boolean }
+export interface StopFlag {
+  stop: boolean;
+}
 
 export class TrainingDivergedError extends FcnError {}
 
@@ -73,7 +75,10 @@ export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
 }
 
-export interface StepResult { loss: number; regLoss: number }
+export interface StepResult {
+  loss: number;
+  regLoss: number;
+}
 
 /**
  * Runs one optimisation step on a batch. The default is trainStep in this
@@ -97,8 +102,15 @@ export interface LossGradients {
  * regulariser through the tape.
  */
 export async function lossGradients(
-  model: tf.LayersModel, batch: Batch,
-  opts: { step: number; ignoreIndex: number; classWeights: readonly number[] | null; scale?: number; withReg?: boolean },
+  model: tf.LayersModel,
+  batch: Batch,
+  opts: {
+    step: number;
+    ignoreIndex: number;
+    classWeights: readonly number[] | null;
+    scale?: number;
+    withReg?: boolean;
+  },
 ): Promise<LossGradients> {
   const { scale = 1, withReg = true } = opts;
   const l2 = withReg ? l2Factors(model) : null;
@@ -112,13 +124,13 @@ export async function lossGradients(
   const { value, grads } = tf.variableGrads(() => {
     const logits = model.apply(x, { training: true }) as tf.Tensor4D;
     const ce = pixelCrossEntropy(logits, y, opts.ignoreIndex, opts.classWeights);
-    const data = scale === 1 ? ce : tf.mul(ce, scale) as tf.Scalar;
+    const data = scale === 1 ? ce : tf.mul<tf.Scalar>(ce, scale);
     const regs = taped ? model.calculateLosses() : [];
     // Pairwise adds: one addN over all 19 kernels needs more storage buffers than WebGPU allows per program (8).
-    const reg = regs.length ? regs.reduce((a, b) => tf.add(a, b) as tf.Scalar) : tf.scalar(0);
+    const reg = regs.length ? regs.reduce((a, b) => tf.add<tf.Scalar>(a, b)) : tf.scalar(0);
     dataLoss = tf.keep(data);
     regLoss = tf.keep(reg);
-    return tf.add(data, reg) as tf.Scalar;
+    return tf.add<tf.Scalar>(data, reg);
   }, vars);
   if (l2 !== null) {
     (regLoss as unknown as tf.Scalar).dispose();
@@ -136,9 +148,18 @@ export async function lossGradients(
  * Returns the losses as plain numbers; no tensor outlives the call.
  */
 export async function trainStep(
-  model: tf.LayersModel, optimizer: tf.Optimizer, batch: Batch, config: TrainConfig, step: number, ignoreIndex = 255,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  batch: Batch,
+  config: TrainConfig,
+  step: number,
+  ignoreIndex = 255,
 ): Promise<StepResult> {
-  const { grads, loss, regLoss } = await lossGradients(model, batch, { step, ignoreIndex, classWeights: lossClassWeights(config) });
+  const { grads, loss, regLoss } = await lossGradients(model, batch, {
+    step,
+    ignoreIndex,
+    classWeights: lossClassWeights(config),
+  });
   optimizer.applyGradients(grads);
   tf.dispose(Object.values(grads));
   return { loss, regLoss };
@@ -177,7 +198,8 @@ export type FitOutcome = 'done' | 'interrupted';
  */
 export async function fit(opts: FitOptions): Promise<FitOutcome> {
   const { config, model, optimizer, train, val, state, callbacks = {}, stop } = opts;
-  const stepper: Stepper = opts.stepper ?? ((batch, step) => trainStep(model, optimizer, batch, config, step, opts.ignoreIndex));
+  const stepper: Stepper =
+    opts.stepper ?? ((batch, step) => trainStep(model, optimizer, batch, config, step, opts.ignoreIndex));
   const flatEpochs: number[] = [];
   for (let epoch = state.epoch; epoch < config.epochs; epoch++) {
     const started = Date.now();
@@ -188,7 +210,10 @@ export async function fit(opts: FitOptions): Promise<FitOutcome> {
     try {
       for await (const batch of train.epoch(epoch)) {
         // 1. Skip what a resumed run already did in this epoch (the order is a function of seed and epoch).
-        if (batchIndex < state.batchInEpoch) { batchIndex++; continue; }
+        if (batchIndex < state.batchInEpoch) {
+          batchIndex++;
+          continue;
+        }
         // 2. Forward, backward, update (at the schedule's rate: a function of the step, so a resume is exact).
         const lr = learningRateAt(config, state.step, config.epochs * train.numBatches);
         (optimizer as unknown as { learningRate: number }).learningRate = lr;
@@ -196,8 +221,9 @@ export async function fit(opts: FitOptions): Promise<FitOutcome> {
         if (!Number.isFinite(loss) || !Number.isFinite(regLoss)) {
           throw new TrainingDivergedError(
             `loss became ${loss} at epoch ${epoch + 1}, batch ${batchIndex + 1} (step ${state.step}); ` +
-            `the last good checkpoint is kept. Lower the learning rate (now ${config.learningRate}) and resume with --resume, ` +
-            'or check the labels with `npx fcn data check`.');
+              `the last good checkpoint is kept. Lower the learning rate (now ${config.learningRate}) and resume with --resume, ` +
+              'or check the labels with `npx fcn data check`.',
+          );
         }
         state.step++;
         state.batchInEpoch = ++batchIndex;
@@ -207,8 +233,15 @@ export async function fit(opts: FitOptions): Promise<FitOutcome> {
         const mem = tf.memory();
         tensorsAtStart ??= mem.numTensors;
         await callbacks.onBatchEnd?.(state.step, {
-          epoch: epoch + 1, batch: batchIndex - 1, numBatches: train.numBatches, step: state.step, loss, regLoss,
-          lr, numTensors: mem.numTensors, numBytes: mem.numBytes,
+          epoch: epoch + 1,
+          batch: batchIndex - 1,
+          numBatches: train.numBatches,
+          step: state.step,
+          loss,
+          regLoss,
+          lr,
+          numTensors: mem.numTensors,
+          numBytes: mem.numBytes,
         });
         await yieldToEventLoop();
         if (stop?.stop) {
@@ -217,10 +250,12 @@ export async function fit(opts: FitOptions): Promise<FitOutcome> {
         }
       }
     } catch (err) {
-      // A dead worker or data that changed under the run: nothing of the failed step was applied, so save what was done.
+      // A dead worker or data that changed under the run: nothing of the failed step was applied, so save what was
+      // done.
       if (!(err instanceof WorkerError || err instanceof DataError) || !opts.save) throw err;
       await opts.save(state);
-      err.message += ` A checkpoint was saved at epoch ${epoch + 1}, batch ${state.batchInEpoch} (step ${state.step}); ` +
+      err.message +=
+        ` A checkpoint was saved at epoch ${epoch + 1}, batch ${state.batchInEpoch} (step ${state.step}); ` +
         (err instanceof WorkerError ? 'continue in one thread with --resume --workers 1.' : 'continue with --resume.');
       throw err;
     }
@@ -228,28 +263,40 @@ export async function fit(opts: FitOptions): Promise<FitOutcome> {
     const warnings: string[] = [];
     const skipped = train.skipped?.slice(skippedBefore) ?? [];
     if (skipped.length) {
-      warnings.push(`skipped ${skipped.length} unreadable training sample${skipped.length > 1 ? 's' : ''} this epoch: ` +
-        `${skipped.slice(0, 3).map((s) => s.path).join(', ')}${skipped.length > 3 ? ', ...' : ''}`);
+      warnings.push(
+        `skipped ${skipped.length} unreadable training sample${skipped.length > 1 ? 's' : ''} this epoch: ` +
+          `${skipped
+            .slice(0, 3)
+            .map((s) => s.path)
+            .join(', ')}${skipped.length > 3 ? ', ...' : ''}`,
+      );
     }
     const trainLoss = state.partial.batches ? state.partial.lossSum / state.partial.batches : NaN;
     const regLoss = state.partial.batches ? state.partial.regSum / state.partial.batches : 0;
     let result: EvalResult | null = null;
     if (val && val.numBatches > 0) {
-      result = await evaluateBatches(model, val.epoch(0),
-        { classNames: opts.classNames, ignoreIndex: opts.ignoreIndex, roadClass: opts.roadClass });
+      result = await evaluateBatches(model, val.epoch(0), {
+        classNames: opts.classNames,
+        ignoreIndex: opts.ignoreIndex,
+        roadClass: opts.roadClass,
+      });
       if (result.collapseWarning) warnings.push(result.collapseWarning);
     }
     flatEpochs.push(trainLoss);
     const flat = flatLossWarning(flatEpochs, epoch);
     if (flat) warnings.push(flat);
     const growth = tensorsAtStart === null ? 0 : tf.memory().numTensors - tensorsAtStart;
-    if (growth > 0) warnings.push(`tensor count grew by ${growth} over epoch ${epoch + 1}: a leak in a callback or custom code`);
+    if (growth > 0)
+      warnings.push(`tensor count grew by ${growth} over epoch ${epoch + 1}: a leak in a callback or custom code`);
     const logs: EpochLogs = {
-      epoch: epoch + 1, trainLoss, regLoss,
+      epoch: epoch + 1,
+      trainLoss,
+      regLoss,
       valLoss: result ? result.loss : null,
       valMeanIoU: result ? result.metrics.meanIoU : null,
       valPixelAccuracy: result ? result.metrics.pixelAccuracy : null,
-      seconds: (Date.now() - started) / 1000, warnings,
+      seconds: (Date.now() - started) / 1000,
+      warnings,
     };
     // 4. Checkpoint: the epoch is done.
     state.epoch = epoch + 1;

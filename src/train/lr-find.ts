@@ -60,14 +60,21 @@ const EDGE_POINTS = 3;
  * batches and the sweep; gives the (lr, loss) points and a suggested rate.
  * The model's weights are restored before it returns, also on an error.
  */
-export async function findLearningRate(model: tf.LayersModel, batches: BatchSource, opts: LrFindOptions): Promise<LrFindResult> {
+export async function findLearningRate(
+  model: tf.LayersModel,
+  batches: BatchSource,
+  opts: LrFindOptions,
+): Promise<LrFindResult> {
   const start = opts.start ?? 1e-7;
   const end = opts.end ?? 1;
   const steps = opts.steps ?? 100;
   const divergeFactor = opts.divergeFactor ?? 4;
-  if (!(start > 0 && end > start)) throw new ConfigError(`lr-find needs 0 < start < end; got start ${start}, end ${end}`);
-  if (!Number.isInteger(steps) || steps < 2) throw new ConfigError(`lr-find steps must be an integer >= 2; got ${steps}`);
-  if (batches.numBatches < 1) throw new ConfigError('lr-find got a batch source with no batches; pass the training batches');
+  if (!(start > 0 && end > start))
+    throw new ConfigError(`lr-find needs 0 < start < end; got start ${start}, end ${end}`);
+  if (!Number.isInteger(steps) || steps < 2)
+    throw new ConfigError(`lr-find steps must be an integer >= 2; got ${steps}`);
+  if (batches.numBatches < 1)
+    throw new ConfigError('lr-find got a batch source with no batches; pass the training batches');
 
   const saved = model.getWeights().map((w) => w.clone());
   const optimizer = new SweptAdam(start, 0.9, 0.999);
@@ -121,8 +128,12 @@ export function suggestLearningRate(points: readonly LrPoint[]): number | null {
   let bestAt = -1;
   for (let i = EDGE_POINTS; i < Math.min(minAt, points.length - EDGE_POINTS); i++) {
     // Central difference, so the slope belongs to point i itself.
-    const slope = (points[i + 1].smoothed - points[i - 1].smoothed) / (Math.log10(points[i + 1].lr) - Math.log10(points[i - 1].lr));
-    if (slope < bestSlope) { bestSlope = slope; bestAt = i; }
+    const slope =
+      (points[i + 1].smoothed - points[i - 1].smoothed) / (Math.log10(points[i + 1].lr) - Math.log10(points[i - 1].lr));
+    if (slope < bestSlope) {
+      bestSlope = slope;
+      bestAt = i;
+    }
   }
   return bestAt < 0 ? null : points[bestAt].lr;
 }

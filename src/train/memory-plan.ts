@@ -38,8 +38,10 @@ export interface MemoryPlan {
 
 /** Parameter count of buildFcn8(config), without building it. */
 export function countFcn8Params(model: Fcn8Config): number {
-  return fcn8ConvLayers(model, FCN_STRIDE, FCN_STRIDE)
-    .reduce((n, l) => n + l.kernel * l.kernel * l.cin * l.cout + (l.bias ? l.cout : 0), 0);
+  return fcn8ConvLayers(model, FCN_STRIDE, FCN_STRIDE).reduce(
+    (n, l) => n + l.kernel * l.kernel * l.cin * l.cout + (l.bias ? l.cout : 0),
+    0,
+  );
 }
 
 /** Floats of every layer output for one image at [h, w]. */
@@ -54,13 +56,13 @@ export function activationFloatsPerImage(model: Fcn8Config, h: number, w: number
       total += (h / scale) * (w / scale) * cin;
     }
     scale *= 2;
-    total += (h / scale) * (w / scale) * cin;   // pool
+    total += (h / scale) * (w / scale) * cin; // pool
   }
   const f = scaledWidth(resolveFc6(model.fc6).filters, wm);
   const c = model.numClasses;
   const at = (s: number) => (h / s) * (w / s);
-  total += at(32) * f * 4;                     // fc6, drop6, fc7, drop7
-  total += at(32) * c + at(16) * c * 3 + at(8) * c * 3 + at(1) * c * 4;  // scores, fuses, upsamplings, softmax/loss
+  total += at(32) * f * 4; // fc6, drop6, fc7, drop7
+  total += at(32) * c + at(16) * c * 3 + at(8) * c * 3 + at(1) * c * 4; // scores, fuses, upsamplings, softmax/loss
   return total + h * w * 3;
 }
 
@@ -105,21 +107,33 @@ const INPUT_BYTES_PER_PIXEL = 3 * F32 + 4;
 function packedWeightFloats(config: TrainConfig): number {
   const [h, w] = config.model.inputShape;
   const weights = fcn8ConvLayers(config.model, h, w)
-    .filter((l) => l.transposed || l.stride !== 1 || l.dilation !== 1
-      || !streamsWeights(config.batchSize * l.at[0] * l.at[1], l.kernel * l.kernel, l.cin, l.cout))
+    .filter(
+      (l) =>
+        l.transposed ||
+        l.stride !== 1 ||
+        l.dilation !== 1 ||
+        !streamsWeights(config.batchSize * l.at[0] * l.at[1], l.kernel * l.kernel, l.cin, l.cout),
+    )
     .map((l) => l.kernel * l.kernel * l.cin * l.cout);
   return WASM_PACKED_FLOATS_PER_PARAM * weights.reduce((a, b) => a + b, 0) + Math.max(0, ...weights);
 }
 
 /** What the backend can hold. */
-function backendLimit(backend: Pick<SelectedBackend, 'choice'> & { limitBytes?: number | null }): { bytes: number | null; source: string } {
+function backendLimit(backend: Pick<SelectedBackend, 'choice'> & { limitBytes?: number | null }): {
+  bytes: number | null;
+  source: string;
+} {
   if (backend.limitBytes) return { bytes: backend.limitBytes, source: `${backend.choice} reported limit` };
-  if (backend.choice === 'wasm') return { bytes: WASM_HEAP_LIMIT * WASM_USABLE, source: 'wasm heap (4 GiB, 90% usable)' };
+  if (backend.choice === 'wasm')
+    return { bytes: WASM_HEAP_LIMIT * WASM_USABLE, source: 'wasm heap (4 GiB, 90% usable)' };
   return { bytes: null, source: `${backend.choice}: no fixed limit known` };
 }
 
 /** Bytes a training step of `config` holds at its peak, by part, against what `backend` can hold. */
-export function planMemory(config: TrainConfig, backend: Pick<SelectedBackend, 'choice'> & { limitBytes?: number | null }): MemoryPlan {
+export function planMemory(
+  config: TrainConfig,
+  backend: Pick<SelectedBackend, 'choice'> & { limitBytes?: number | null },
+): MemoryPlan {
   const params = countFcn8Params(config.model);
   const [h, w] = config.model.inputShape;
   const inputBytes = h * w * config.batchSize * INPUT_BYTES_PER_PIXEL;
@@ -128,7 +142,8 @@ export function planMemory(config: TrainConfig, backend: Pick<SelectedBackend, '
     grads: params * F32 * BACKWARD_FLOATS_PER_PARAM,
     activations: forwardBytes * BACKWARD_ACTIVATION_FACTOR,
   };
-  const updateGrads = params * F32 * (backend.choice === 'wasm' ? FUSED_UPDATE_FLOATS_PER_PARAM : UPDATE_FLOATS_PER_PARAM);
+  const updateGrads =
+    params * F32 * (backend.choice === 'wasm' ? FUSED_UPDATE_FLOATS_PER_PARAM : UPDATE_FLOATS_PER_PARAM);
   const peakPhase = backward.grads + backward.activations >= updateGrads ? 'backward' : 'update';
   const gradBytes = peakPhase === 'backward' ? backward.grads : updateGrads;
   const activationBytes = inputBytes + (peakPhase === 'backward' ? backward.activations : 0);
@@ -137,9 +152,17 @@ export function planMemory(config: TrainConfig, backend: Pick<SelectedBackend, '
   const backendBytes = backend.choice === 'wasm' ? packedWeightFloats(config) * F32 : 0;
   const limit = backendLimit(backend);
   return {
-    params, paramBytes, gradBytes, optimizerBytes, activationBytes, backendBytes, peakPhase,
+    params,
+    paramBytes,
+    gradBytes,
+    optimizerBytes,
+    activationBytes,
+    backendBytes,
+    peakPhase,
     totalBytes: paramBytes + gradBytes + optimizerBytes + activationBytes + backendBytes,
-    limitBytes: limit.bytes, limitSource: limit.source, config,
+    limitBytes: limit.bytes,
+    limitSource: limit.source,
+    config,
   };
 }
 
@@ -149,10 +172,12 @@ const gib = (b: number) => `${(b / 1024 ** 3).toFixed(2)} GiB`;
 export function formatMemoryPlan(p: MemoryPlan): string {
   const m = p.config.model;
   const fc6 = typeof m.fc6 === 'string' ? m.fc6 : `${m.fc6.filters}x${m.fc6.kernelSize}`;
-  return `memory plan: ${m.inputShape[0]}x${m.inputShape[1]} batch ${p.config.batchSize} fc6 ${fc6} width ${m.widthMultiplier}: ` +
+  return (
+    `memory plan: ${m.inputShape[0]}x${m.inputShape[1]} batch ${p.config.batchSize} fc6 ${fc6} width ${m.widthMultiplier}: ` +
     `${(p.params / 1e6).toFixed(2)}M params; weights ${gib(p.paramBytes)} + grads ${gib(p.gradBytes)} + Adam ${gib(p.optimizerBytes)} ` +
     `+ activations ${gib(p.activationBytes)}${p.backendBytes ? ` + XNNPACK copies ${gib(p.backendBytes)}` : ''} = ${gib(p.totalBytes)} at the peak (${p.peakPhase === 'backward' ? 'backward pass' : "Adam's update"})` +
-    (p.limitBytes ? ` of ${gib(p.limitBytes)} (${p.limitSource})` : ` (${p.limitSource})`);
+    (p.limitBytes ? ` of ${gib(p.limitBytes)} (${p.limitSource})` : ` (${p.limitSource})`)
+  );
 }
 
 /** Throws MemoryPlanError with alternatives that fit when the plan exceeds the backend's limit. */
@@ -163,7 +188,10 @@ export function checkMemoryPlan(p: MemoryPlan): void {
   /** The largest batch up to the current one at which `model` fits, with its plan size. */
   const largestBatch = (model: Partial<Fcn8Config>): { batch: number; bytes: number } | null => {
     for (let b = c.batchSize; b >= 1; b--) {
-      const trial = planMemory({ ...c, model: { ...c.model, ...model }, batchSize: b }, { choice: 'wasm', limitBytes: p.limitBytes });
+      const trial = planMemory(
+        { ...c, model: { ...c.model, ...model }, batchSize: b },
+        { choice: 'wasm', limitBytes: p.limitBytes },
+      );
       if (trial.totalBytes <= (p.limitBytes as number)) return { batch: b, bytes: trial.totalBytes };
     }
     return null;
@@ -178,9 +206,11 @@ export function checkMemoryPlan(p: MemoryPlan): void {
   if (c.model.fc6 !== 'lite') flags({ fc6: 'lite' }, '--fc6 lite');
   const [h, w] = c.model.inputShape;
   if (h > 96 || w > 288) flags({ inputShape: [96, 288] }, '--input 96x288');
-  if (!alternatives.length && c.model.fc6 !== 'lite' && (h > 96 || w > 288)) flags({ fc6: 'lite', inputShape: [96, 288] }, '--fc6 lite --input 96x288');
+  if (!alternatives.length && c.model.fc6 !== 'lite' && (h > 96 || w > 288))
+    flags({ fc6: 'lite', inputShape: [96, 288] }, '--fc6 lite --input 96x288');
   throw new MemoryPlanError(
     `this training needs about ${gib(p.totalBytes)} but ${p.limitSource} holds ${gib(p.limitBytes)}. ` +
-    `Alternatives that fit: ${alternatives.length ? alternatives.join('; ') : 'none found; use a GPU backend'}. ` +
-    `The cpu preset (--preset cpu) is sized for this machine.`);
+      `Alternatives that fit: ${alternatives.length ? alternatives.join('; ') : 'none found; use a GPU backend'}. ` +
+      `The cpu preset (--preset cpu) is sized for this machine.`,
+  );
 }

@@ -39,9 +39,17 @@ export interface OverfitResult {
 /** The first batch of the train split, in id order and without augmentation. */
 async function firstBatch(ds: SegDataset, config: TrainConfig): Promise<Batch> {
   const samples = (await ds.samples('train')).filter((s) => s.labelPath).slice(0, config.batchSize);
-  if (!samples.length) throw new ConfigError(`${ds.dir} has no labelled training images to overfit; check it with \`fcn data check ${ds.dir}\``);
+  if (!samples.length)
+    throw new ConfigError(
+      `${ds.dir} has no labelled training images to overfit; check it with \`fcn data check ${ds.dir}\``,
+    );
   const loader = new BatchLoader(ds, samples, {
-    inputShape: config.model.inputShape, batchSize: config.batchSize, shuffle: false, seed: config.seed, augment: false, progress: false,
+    inputShape: config.model.inputShape,
+    batchSize: config.batchSize,
+    shuffle: false,
+    seed: config.seed,
+    augment: false,
+    progress: false,
   });
   for await (const batch of loader.epoch(0)) return batch;
   throw new ConfigError(`no image of ${ds.dir} could be decoded; check it with \`fcn data check ${ds.dir}\``);
@@ -52,14 +60,20 @@ async function firstBatch(ds: SegDataset, config: TrainConfig): Promise<Batch> {
  * reaches `targetLoss` or `maxSteps` run out. Dropout and L2 are switched
  * off: they exist to stop exactly this memorising.
  */
-export async function overfitBatch(config: TrainConfig, dataset: SegDataset, opts: OverfitOptions = {}): Promise<OverfitResult> {
+export async function overfitBatch(
+  config: TrainConfig,
+  dataset: SegDataset,
+  opts: OverfitOptions = {},
+): Promise<OverfitResult> {
   const maxSteps = opts.maxSteps ?? 300;
   const targetLoss = opts.targetLoss ?? 0.05;
-  if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new ConfigError(`overfit maxSteps must be a positive integer; got ${maxSteps}`);
+  if (!Number.isInteger(maxSteps) || maxSteps < 1)
+    throw new ConfigError(`overfit maxSteps must be a positive integer; got ${maxSteps}`);
   if (!(targetLoss > 0)) throw new ConfigError(`overfit targetLoss must be > 0; got ${targetLoss}`);
   const { preset, model: modelConfig, ...rest } = config;
   const check = resolveTrainConfig(preset, {
-    ...rest, learningRate: opts.learningRate ?? config.learningRate,
+    ...rest,
+    learningRate: opts.learningRate ?? config.learningRate,
     model: { ...modelConfig, numClasses: dataset.classes.length, dropout: 0, l2: 0 },
   });
   const batch = await firstBatch(dataset, check);

@@ -13,7 +13,10 @@ import { defaultVgg16WeightsPath } from '../model/weights-file';
  * scratch. Returns the file used, or null.
  */
 export async function loadPretrainedIfPresent(
-  model: tf.LayersModel, config: Fcn8Config, weights: string | null | undefined, log: (line: string) => void,
+  model: tf.LayersModel,
+  config: Fcn8Config,
+  weights: string | null | undefined,
+  log: (line: string) => void,
 ): Promise<string | null> {
   if (weights === null) {
     log('weights: from scratch (asked for)');
@@ -26,7 +29,9 @@ export async function loadPretrainedIfPresent(
     return null;
   }
   if (config.widthMultiplier !== 1) {
-    log(`weights: ${file} is there, but width ${config.widthMultiplier} != 1 cannot take VGG16's weights; training from scratch`);
+    log(
+      `weights: ${file} is there, but width ${config.widthMultiplier} != 1 cannot take VGG16's weights; training from scratch`,
+    );
     return null;
   }
   const w = await readVgg16H5(file);

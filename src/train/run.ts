@@ -12,8 +12,18 @@ import { RunError, StorageError } from '../util/errors';
 import { writeJson } from '../util/storage';
 import { loadPretrainedIfPresent } from './pretrained';
 import {
-  RUN_FILES, TRAINER_FILE, checkCheckpointSpace, checkpointBytes, hasCheckpoint, loadRunModel, loadTrainState,
-  otherTrainer, readJson, recoverCheckpoint, saveCheckpoint, type TrainState,
+  RUN_FILES,
+  TRAINER_FILE,
+  checkCheckpointSpace,
+  checkpointBytes,
+  hasCheckpoint,
+  loadRunModel,
+  loadTrainState,
+  otherTrainer,
+  readJson,
+  recoverCheckpoint,
+  saveCheckpoint,
+  type TrainState,
 } from '../run/checkpoint';
 import { readRunConfig } from '../run/load-run';
 import { resolveClassWeights } from './class-weights';
@@ -62,7 +72,10 @@ export interface RunTrainingResult {
 }
 
 /** Opens the named dataset, or the default road set with its one-line note. */
-export async function openTrainingDataset(choice: DatasetChoice | null | undefined, log: (l: string) => void): Promise<SegDataset> {
+export async function openTrainingDataset(
+  choice: DatasetChoice | null | undefined,
+  log: (l: string) => void,
+): Promise<SegDataset> {
   if (choice) return openDataset(choice.name, choice.dir, choice.options);
   const road = await resolveRoadDataset();
   log(road.note);
@@ -88,12 +101,16 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
   const runDir = opts.runDir;
   const trainer = otherTrainer(runDir);
   if (trainer !== null) {
-    throw new RunError(`run folder ${runDir} is being trained by process ${trainer}; wait for it, stop it, or pick another --out`);
+    throw new RunError(
+      `run folder ${runDir} is being trained by process ${trainer}; wait for it, stop it, or pick another --out`,
+    );
   }
   recoverCheckpoint(runDir);
   const resuming = Boolean(opts.resume) && hasCheckpoint(runDir);
   if (!opts.resume && hasCheckpoint(runDir)) {
-    throw new RunError(`run folder ${runDir} already holds a checkpoint; continue it with --resume, or pick another --out`);
+    throw new RunError(
+      `run folder ${runDir} already holds a checkpoint; continue it with --resume, or pick another --out`,
+    );
   }
   let config = withClasses(opts.config, ds.classes.length);
   if (resuming) {
@@ -109,19 +126,34 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
   if (spaceWarning) log(`warning: ${spaceWarning}`);
 
   const { train, val, valName } = await trainValSamples(ds, config);
-  log(`data: ${ds.name} at ${ds.dir}: ${train.length} training, ${val.length} validation images, ${ds.classes.length} classes`);
+  log(
+    `data: ${ds.name} at ${ds.dir}: ${train.length} training, ${val.length} validation images, ${ds.classes.length} classes`,
+  );
   if (config.classWeights === 'median-frequency') {
     config = await resolveClassWeights(config, ds, train, { progress: opts.progress });
-    log(`class weights (median frequency): ${(config.classWeights as readonly number[]).map((w, i) => `${ds.classes[i].name} ${w}`).join(', ')}`);
+    log(
+      `class weights (median frequency): ${(config.classWeights as readonly number[]).map((w, i) => `${ds.classes[i].name} ${w}`).join(', ')}`,
+    );
   }
   const trainLoader = new BatchLoader(ds, train, {
-    inputShape: config.model.inputShape, batchSize: config.batchSize, shuffle: true, seed: config.seed,
-    augment: config.augment ?? false, progress: opts.progress, stream: opts.stream,
+    inputShape: config.model.inputShape,
+    batchSize: config.batchSize,
+    shuffle: true,
+    seed: config.seed,
+    augment: config.augment ?? false,
+    progress: opts.progress,
+    stream: opts.stream,
   });
-  const valLoader = val.length ? new BatchLoader(ds, val, {
-    inputShape: config.model.inputShape, batchSize: config.batchSize, shuffle: false, seed: config.seed,
-    augment: false, progress: opts.progress,
-  }) : null;
+  const valLoader = val.length
+    ? new BatchLoader(ds, val, {
+        inputShape: config.model.inputShape,
+        batchSize: config.batchSize,
+        shuffle: false,
+        seed: config.seed,
+        augment: false,
+        progress: opts.progress,
+      })
+    : null;
 
   const optimizer = adamOptimizer(config.learningRate);
   let model: tf.LayersModel;
@@ -133,7 +165,9 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
     const historyPath = path.join(runDir, RUN_FILES.history);
     // A checkpoint copied back from previous/ is older than the history written after it.
     history = (fs.existsSync(historyPath) ? readJson<EpochLogs[]>(historyPath) : []).slice(0, state.epoch);
-    log(`resume: ${runDir} at epoch ${state.epoch}${state.batchInEpoch ? `, batch ${state.batchInEpoch}` : ''}, step ${state.step}`);
+    log(
+      `resume: ${runDir} at epoch ${state.epoch}${state.batchInEpoch ? `, batch ${state.batchInEpoch}` : ''}, step ${state.step}`,
+    );
   } else {
     fs.mkdirSync(runDir, { recursive: true });
     model = buildFcn8(config.model);
@@ -141,7 +175,10 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
     state = { epoch: 0, step: 0, batchInEpoch: 0, partial: { lossSum: 0, regSum: 0, batches: 0 } };
     writeJson(path.join(runDir, RUN_FILES.config), config);
     writeJson(path.join(runDir, RUN_FILES.dataset), {
-      name: ds.name, dir: ds.dir, classes: ds.classes, ...(opts.dataset?.options && { options: opts.dataset.options }),
+      name: ds.name,
+      dir: ds.dir,
+      classes: ds.classes,
+      ...(opts.dataset?.options && { options: opts.dataset.options }),
     });
   }
 
@@ -149,8 +186,11 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
   const { roadClass } = DATASETS[ds.name];
   const save = async (s: TrainState) => {
     await saveCheckpoint(runDir, model, optimizer, s);
-    writeJson(path.join(runDir, RUN_FILES.history), history,
-      `The checkpoint (epoch ${s.epoch}) is complete; free some space, then continue with: npx fcn train --out ${runDir} --resume`);
+    writeJson(
+      path.join(runDir, RUN_FILES.history),
+      history,
+      `The checkpoint (epoch ${s.epoch}) is complete; free some space, then continue with: npx fcn train --out ${runDir} --resume`,
+    );
   };
   const callbacks: TrainCallbacks = {
     onBatchEnd: opts.callbacks?.onBatchEnd,
@@ -164,7 +204,13 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
   const lanes = Math.min(resolveLanes(config.workers), config.batchSize);
   let parallel: DataParallelStepper | null = null;
   if (backend.choice === 'wasm' && lanes > 1) {
-    parallel = await createDataParallelStepper({ model, optimizer, config, workers: lanes, ignoreIndex: ds.ignoreIndex });
+    parallel = await createDataParallelStepper({
+      model,
+      optimizer,
+      config,
+      workers: lanes,
+      ignoreIndex: ds.ignoreIndex,
+    });
     log(`train: data-parallel over ${lanes} lanes (this thread + ${lanes - 1} worker thread${lanes > 2 ? 's' : ''})`);
   }
   let outcome: FitOutcome;
@@ -172,8 +218,19 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
   try {
     writeJson(trainerFile, process.pid);
     outcome = await fit({
-      config, model, optimizer, train: trainLoader, val: valLoader, classNames, ignoreIndex: ds.ignoreIndex, roadClass,
-      state, callbacks, save, stop: opts.stop, stepper: parallel?.stepper,
+      config,
+      model,
+      optimizer,
+      train: trainLoader,
+      val: valLoader,
+      classNames,
+      ignoreIndex: ds.ignoreIndex,
+      roadClass,
+      state,
+      callbacks,
+      save,
+      stop: opts.stop,
+      stepper: parallel?.stepper,
     });
   } catch (err) {
     model.dispose();
@@ -183,15 +240,23 @@ export async function runTraining(opts: RunTrainingOptions): Promise<RunTraining
     fs.rmSync(trainerFile, { force: true });
     await parallel?.close();
   }
-  for (const s of [...trainLoader.skipped, ...(valLoader?.skipped ?? [])]) log(`warning: skipped ${s.path}: ${s.reason}`);
+  for (const s of [...trainLoader.skipped, ...(valLoader?.skipped ?? [])])
+    log(`warning: skipped ${s.path}: ${s.reason}`);
 
   let evaluation: EvalResult | null = null;
   const notSaved: string[] = [];
   if (outcome === 'done' && valLoader) {
-    evaluation = await evaluateBatches(model, valLoader.epoch(0), { classNames, ignoreIndex: ds.ignoreIndex, roadClass });
+    evaluation = await evaluateBatches(model, valLoader.epoch(0), {
+      classNames,
+      ignoreIndex: ds.ignoreIndex,
+      roadClass,
+    });
     try {
-      writeRunMetrics(runDir, scoredSplit(evaluation, { split: valName, dataset: ds.name, dir: ds.dir, images: val.length }),
-        'The trained model is saved; the scores are printed here, and `npx fcn eval` computes them again.');
+      writeRunMetrics(
+        runDir,
+        scoredSplit(evaluation, { split: valName, dataset: ds.name, dir: ds.dir, images: val.length }),
+        'The trained model is saved; the scores are printed here, and `npx fcn eval` computes them again.',
+      );
     } catch (err) {
       if (!(err instanceof StorageError)) throw err;
       notSaved.push(err.message);

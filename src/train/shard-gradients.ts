@@ -28,14 +28,18 @@ export interface Shard {
  * class weight (0 for an id with no weight, as the one-hot row is empty).
  */
 export function lossWeight(
-  batch: Batch, from: number, to: number, ignoreIndex: number, classWeights: readonly number[] | null,
+  batch: Batch,
+  from: number,
+  to: number,
+  ignoreIndex: number,
+  classWeights: readonly number[] | null,
 ): number {
   const pixels = batch.height * batch.width;
   const labels = batch.labels;
   let sum = 0;
   for (let i = from * pixels; i < to * pixels; i++) {
     const id = labels[i];
-    if (id !== ignoreIndex) sum += classWeights ? classWeights[id] ?? 0 : 1;
+    if (id !== ignoreIndex) sum += classWeights ? (classWeights[id] ?? 0) : 1;
   }
   return sum;
 }
@@ -46,7 +50,10 @@ export function lossWeight(
  * combines and applies the gradients) gets the smaller share.
  */
 export function splitBatch(
-  batch: Batch, lanes: number, ignoreIndex: number, classWeights: readonly number[] | null,
+  batch: Batch,
+  lanes: number,
+  ignoreIndex: number,
+  classWeights: readonly number[] | null,
 ): Shard[] {
   const images = batch.ids.length;
   const used = Math.max(1, Math.min(lanes, images));
@@ -66,12 +73,14 @@ export function splitBatch(
 /** Images [from, to) of a batch; copies when `copy` (a view would post its whole buffer to a worker). */
 export function shardBatch(batch: Batch, shard: Shard, copy: boolean): Batch {
   const pixels = batch.height * batch.width;
-  const cut = (a: Uint8Array, per: number) => copy
-    ? a.slice(shard.from * per, shard.to * per)
-    : a.subarray(shard.from * per, shard.to * per);
+  const cut = (a: Uint8Array, per: number) =>
+    copy ? a.slice(shard.from * per, shard.to * per) : a.subarray(shard.from * per, shard.to * per);
   return {
-    ids: batch.ids.slice(shard.from, shard.to), height: batch.height, width: batch.width,
-    images: cut(batch.images, pixels * 3), labels: cut(batch.labels, pixels),
+    ids: batch.ids.slice(shard.from, shard.to),
+    height: batch.height,
+    width: batch.width,
+    images: cut(batch.images, pixels * 3),
+    labels: cut(batch.labels, pixels),
   };
 }
 
@@ -84,8 +93,13 @@ export function shardBatch(batch: Batch, shard: Shard, copy: boolean): Batch {
  * regularisation term to its own (src/train/workers.ts).
  */
 export async function shardGradients(
-  model: tf.LayersModel, shard: Batch, scale: number, step: number,
-  ignoreIndex: number, classWeights: readonly number[] | null, into: (variable: number) => Float32Array,
+  model: tf.LayersModel,
+  shard: Batch,
+  scale: number,
+  step: number,
+  ignoreIndex: number,
+  classWeights: readonly number[] | null,
+  into: (variable: number) => Float32Array,
 ): Promise<number> {
   const vars = trainableVariables(model);
   const { grads, loss } = await lossGradients(model, shard, { step, ignoreIndex, classWeights, scale, withReg: false });
@@ -93,7 +107,7 @@ export async function shardGradients(
   vars.forEach((v, i) => {
     const g = grads[v.name];
     // A variable the loss does not reach has no entry; its share is zero.
-    if (g) into(i).set(backend.typedArrayFromHeap(g) as Float32Array);
+    if (g) into(i).set(backend.typedArrayFromHeap(g));
     else into(i).fill(0);
   });
   tf.dispose(Object.values(grads));

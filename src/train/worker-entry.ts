@@ -10,7 +10,14 @@ import { selectBackend } from '../backend';
 import { buildFcn8 } from '../model/fcn8';
 import { trainableVariables } from './loop';
 import { shardGradients } from './shard-gradients';
-import { VariableLayout, readVariables, type FromWorker, type InjectedFault, type ToWorker, type WorkerInit } from './worker-protocol';
+import {
+  VariableLayout,
+  readVariables,
+  type FromWorker,
+  type InjectedFault,
+  type ToWorker,
+  type WorkerInit,
+} from './worker-protocol';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -36,8 +43,15 @@ async function main(): Promise<void> {
       try {
         if (fault === 'throw') throw new Error(`injected error at step ${message.step}`);
         readVariables(vars, layout, init.weights);
-        const loss = await shardGradients(model, message.shard, message.scale, message.step,
-          init.ignoreIndex, init.classWeights, (i) => layout.view(init.grads, i));
+        const loss = await shardGradients(
+          model,
+          message.shard,
+          message.scale,
+          message.step,
+          init.ignoreIndex,
+          init.classWeights,
+          (i) => layout.view(init.grads, i),
+        );
         post({ type: 'grads', loss });
       } catch (err) {
         post({ type: 'error', message: (err as Error).message ?? String(err) });

@@ -30,7 +30,8 @@ export function faultFromEnv(env: NodeJS.ProcessEnv = process.env): InjectedFaul
   const spec = env.FCN_INJECT_WORKER_FAULT;
   if (!spec) return null;
   const m = /^(throw|uncaught|exit):(\d+):(\d+)$/.exec(spec);
-  if (!m) throw new ConfigError(`FCN_INJECT_WORKER_FAULT=${spec} is not kind:worker:step (kind throw, uncaught or exit)`);
+  if (!m)
+    throw new ConfigError(`FCN_INJECT_WORKER_FAULT=${spec} is not kind:worker:step (kind throw, uncaught or exit)`);
   return { kind: m[1] as InjectedFault['kind'], worker: Number(m[2]), step: Number(m[3]) };
 }
 
@@ -92,10 +93,13 @@ export class VariableLayout {
   }
 }
 
-/** Copies the variables' current values into `buffer`, straight from the wasm heap (data-parallel training runs on wasm only). */
+/**
+ * Copies the variables' current values into `buffer`, straight from the wasm heap (data-parallel training runs on wasm
+ * only).
+ */
 export function writeVariables(vars: readonly tf.Variable[], layout: VariableLayout, buffer: SharedArrayBuffer): void {
   const backend = tf.backend() as BackendWasm;
-  vars.forEach((v, i) => layout.view(buffer, i).set(backend.typedArrayFromHeap(v) as Float32Array));
+  vars.forEach((v, i) => layout.view(buffer, i).set(backend.typedArrayFromHeap(v)));
 }
 
 /** Floats of a shared buffer staged in the wasm heap at a time by addFromBuffer. */

@@ -7,7 +7,13 @@ import { lossClassWeights, type TrainConfig } from '../run/config';
 import { lossGradients, trainableVariables, type Stepper } from './loop';
 import { shardBatch, splitBatch } from './shard-gradients';
 import {
-  VariableLayout, addFromBuffer, faultFromEnv, writeVariables, type FromWorker, type InjectedFault, type ToWorker,
+  VariableLayout,
+  addFromBuffer,
+  faultFromEnv,
+  writeVariables,
+  type FromWorker,
+  type InjectedFault,
+  type ToWorker,
   type WorkerInit,
 } from './worker-protocol';
 
@@ -24,7 +30,9 @@ import {
  */
 
 export interface DataParallelOptions {
-  /** The model to train; workers build replicas from config.model, so it must be buildFcn8(config.model)'s architecture. */
+  /**
+   * The model to train; workers build replicas from config.model, so it must be buildFcn8(config.model)'s architecture.
+   */
   model: tf.LayersModel;
   optimizer: tf.Optimizer;
   config: TrainConfig;
@@ -65,7 +73,12 @@ class WorkerLane {
   private step: number | null = null;
   private closing = false;
 
-  constructor(readonly lane: number, private readonly of: number, readonly worker: Worker, readonly grads: SharedArrayBuffer) {
+  constructor(
+    readonly lane: number,
+    private readonly of: number,
+    readonly worker: Worker,
+    readonly grads: SharedArrayBuffer,
+  ) {
     worker.on('message', (m: FromWorker) => {
       if (m.type === 'error') this.fail(m.message);
       else this.settle((p) => p.resolve(m));
@@ -85,9 +98,15 @@ class WorkerLane {
     if (this.closing) return Promise.reject(this.closed());
     // Referenced only while it works, so a forgotten close() does not keep Node alive.
     this.worker.ref();
-    const reply = new Promise<FromWorker>((resolve, reject) => { this.pending = { resolve, reject }; });
+    const reply = new Promise<FromWorker>((resolve, reject) => {
+      this.pending = { resolve, reject };
+    });
     // The shard's arrays are copies made for this message: move them instead of cloning.
-    if (message) this.worker.postMessage(message, [message.shard.images.buffer as ArrayBuffer, message.shard.labels.buffer as ArrayBuffer]);
+    if (message)
+      this.worker.postMessage(message, [
+        message.shard.images.buffer as ArrayBuffer,
+        message.shard.labels.buffer as ArrayBuffer,
+      ]);
     return reply;
   }
 
@@ -97,14 +116,18 @@ class WorkerLane {
   }
 
   private closed(): WorkerError {
-    return new WorkerError(`data-parallel worker ${this.lane} was closed${this.step === null ? '' : ` at step ${this.step}`}`);
+    return new WorkerError(
+      `data-parallel worker ${this.lane} was closed${this.step === null ? '' : ` at step ${this.step}`}`,
+    );
   }
 
   private fail(reason: string): void {
     if (this.failure) return;
     const when = this.step === null ? 'while starting' : `at step ${this.step}`;
     const state = this.step === null ? ' Train in one thread with --workers 1.' : ' The step was not applied.';
-    this.failure = new WorkerError(`data-parallel worker ${this.lane} of ${this.of} failed ${when}: ${reason}.${state}`);
+    this.failure = new WorkerError(
+      `data-parallel worker ${this.lane} of ${this.of} failed ${when}: ${reason}.${state}`,
+    );
     this.settle((p) => p.reject(this.failure!));
     void this.close();
   }
@@ -129,7 +152,8 @@ export async function createDataParallelStepper(opts: DataParallelOptions): Prom
   if (tf.getBackend() !== 'wasm') {
     throw new BackendError(
       `data-parallel workers run on the wasm backend only; the active one is ${tf.getBackend()}. ` +
-      'Set workers: 1 (the GPU and tfjs-node backends use every core on their own)');
+        'Set workers: 1 (the GPU and tfjs-node backends use every core on their own)',
+    );
   }
   const lanes = resolveLanes(opts.workers);
   const classWeights = lossClassWeights(config);
@@ -140,11 +164,24 @@ export async function createDataParallelStepper(opts: DataParallelOptions): Prom
   const workers = Array.from({ length: lanes - 1 }, (_, i) => {
     const grads = layout.allocate();
     const init: WorkerInit = {
-      lane: i + 1, model: config.model, ignoreIndex, classWeights, weights, grads, fault: opts.injectFault ?? faultFromEnv(),
+      lane: i + 1,
+      model: config.model,
+      ignoreIndex,
+      classWeights,
+      weights,
+      grads,
+      fault: opts.injectFault ?? faultFromEnv(),
     };
-    return new WorkerLane(i + 1, lanes - 1, new Worker(script.file, { workerData: init, execArgv: script.execArgv }), grads);
+    return new WorkerLane(
+      i + 1,
+      lanes - 1,
+      new Worker(script.file, { workerData: init, execArgv: script.execArgv }),
+      grads,
+    );
   });
-  const close = async () => { await Promise.all(workers.map((w) => w.close())); };
+  const close = async () => {
+    await Promise.all(workers.map((w) => w.close()));
+  };
 
   try {
     const replies = await Promise.all(workers.map((w) => w.next(null)));
@@ -153,7 +190,8 @@ export async function createDataParallelStepper(opts: DataParallelOptions): Prom
       if (!theirs || theirs.describe() !== layout.describe()) {
         throw new ConfigError(
           `the worker's model built from config.model has variables [${theirs?.describe()}], the model to train has ` +
-          `[${layout.describe()}]; pass the TrainConfig the model was built (or loaded) with`);
+            `[${layout.describe()}]; pass the TrainConfig the model was built (or loaded) with`,
+        );
       }
     }
   } catch (err) {
@@ -162,25 +200,42 @@ export async function createDataParallelStepper(opts: DataParallelOptions): Prom
   }
 
   const stepper: Stepper = async (batch, step) => {
-    const failed = workers.find((w) => w.failure);
-    if (failed) throw failed.failure;
+    const failure = workers.find((w) => w.failure)?.failure;
+    if (failure) throw failure;
     const shards = splitBatch(batch, lanes, ignoreIndex, classWeights);
     // A worker whose shard has no valid pixel would only add zeros.
-    const remote = shards.slice(1).map((shard, i) => ({ shard, lane: workers[i] })).filter((r) => r.shard.scale > 0);
+    const remote = shards
+      .slice(1)
+      .map((shard, i) => ({ shard, lane: workers[i] }))
+      .filter((r) => r.shard.scale > 0);
     if (remote.length) writeVariables(vars, layout, weights);
-    const replies = Promise.all(remote.map(({ shard, lane }) => lane.next(step, {
-      type: 'step', step, shard: shardBatch(batch, shard, true), scale: shard.scale,
-    })));
+    const replies = Promise.all(
+      remote.map(({ shard, lane }) =>
+        lane.next(step, {
+          type: 'step',
+          step,
+          shard: shardBatch(batch, shard, true),
+          scale: shard.scale,
+        }),
+      ),
+    );
     // A worker that fails while this thread computes is reported when awaited below, not as an unhandled rejection.
     replies.catch(() => {});
-    // This lane's gradient carries the regularisation term; it stays on the wasm heap and the workers' are added to it there.
-    const own = await lossGradients(model, shardBatch(batch, shards[0], false),
-      { step, ignoreIndex, classWeights, scale: shards[0].scale, withReg: true });
+    // This lane's gradient carries the regularisation term; it stays on the wasm heap and the workers' are added to it
+    // there.
+    const own = await lossGradients(model, shardBatch(batch, shards[0], false), {
+      step,
+      ignoreIndex,
+      classWeights,
+      scale: shards[0].scale,
+      withReg: true,
+    });
     const { grads } = own;
     try {
       let loss = own.loss;
       for (const [r, reply] of (await replies).entries()) {
-        if (reply.type !== 'grads') throw new WorkerError(`worker ${remote[r].lane.lane} sent '${reply.type}' during step ${step}`);
+        if (reply.type !== 'grads')
+          throw new WorkerError(`worker ${remote[r].lane.lane} sent '${reply.type}' during step ${step}`);
         loss += reply.loss;
         vars.forEach((v, i) => {
           const theirs = layout.view(remote[r].lane.grads, i);

@@ -32,7 +32,10 @@ const STALL_TIMEOUT_MS = 60_000;
  * (wrong content: they are deleted).
  */
 class AttemptError extends Error {
-  constructor(message: string, readonly keepPart: boolean) {
+  constructor(
+    message: string,
+    readonly keepPart: boolean,
+  ) {
     super(message);
   }
 }
@@ -49,7 +52,7 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
   const part = `${dest}.part`;
   await fsp.mkdir(path.dirname(path.resolve(dest)), { recursive: true });
   if (opts.size !== undefined) {
-    await checkFreeSpace(path.dirname(path.resolve(dest)), opts.size - (await fileSize(part)));
+    checkFreeSpace(path.dirname(path.resolve(dest)), opts.size - (await fileSize(part)));
   }
 
   const failures: string[] = [];
@@ -69,11 +72,14 @@ export async function downloadFile(url: string, dest: string, opts: DownloadOpti
     opts.size !== undefined ? `${opts.size} bytes` : '',
     opts.sha256 ? `sha256 ${opts.sha256}` : '',
     opts.md5 ? `md5 ${opts.md5}` : '',
-  ].filter(Boolean).join(', ');
+  ]
+    .filter(Boolean)
+    .join(', ');
   throw new DownloadError(
     `could not download ${label}; tried:\n${failures.join('\n')}\n` +
-    `Download it by hand from one of these URLs and save it as ${path.resolve(dest)}` +
-    `${expected ? ` (expected ${expected})` : ''}, then run the command again.`);
+      `Download it by hand from one of these URLs and save it as ${path.resolve(dest)}` +
+      `${expected ? ` (expected ${expected})` : ''}, then run the command again.`,
+  );
 }
 
 /** Fetches one URL into `part`, resuming from the bytes already there when the server allows it. */
@@ -120,7 +126,9 @@ async function fetchToPart(url: string, part: string, label: string, opts: Downl
       const start = /^bytes (\d+)-/.exec(res.headers.get('content-range') ?? '');
       if (!start || Number(start[1]) !== offset) {
         throw new AttemptError(
-          `server answered the resume at byte ${offset} with content-range "${res.headers.get('content-range')}"`, false);
+          `server answered the resume at byte ${offset} with content-range "${res.headers.get('content-range')}"`,
+          false,
+        );
       }
     } else {
       offset = 0; // 200: the server ignored the Range header and sends the whole file
@@ -141,7 +149,13 @@ async function fetchToPart(url: string, part: string, label: string, opts: Downl
 }
 
 async function writeBody(
-  res: Response, part: string, offset: number, total: number, label: string, progress: boolean, touch: () => void,
+  res: Response,
+  part: string,
+  offset: number,
+  total: number,
+  label: string,
+  progress: boolean,
+  touch: () => void,
 ): Promise<void> {
   const bar = startProgress(label, total, { enabled: progress });
   const file = await fsp.open(part, offset > 0 ? 'a' : 'w');
@@ -202,12 +216,13 @@ export async function sha256File(file: string): Promise<string> {
 }
 
 /** Throws a DownloadError when the file system holding `dir` has less than `bytesNeeded` free. */
-export async function checkFreeSpace(dir: string, bytesNeeded: number): Promise<void> {
+export function checkFreeSpace(dir: string, bytesNeeded: number): void {
   const free = freeBytes(dir);
   if (free < bytesNeeded) {
     throw new DownloadError(
       `${path.resolve(dir)} has ${formatBytes(free)} free but needs ${formatBytes(bytesNeeded)}; ` +
-      'free some space there or move the data folder to a larger disk');
+        'free some space there or move the data folder to a larger disk',
+    );
   }
 }
 

@@ -25,8 +25,12 @@ const memName = () => `/fcn-${process.pid}-${memfsCounter++}.h5`;
  * Opens HDF5 bytes read-only (h5wasm reads from its in-memory file system)
  * and runs `read` on them; `fix` ends the message when the bytes are not HDF5.
  */
-export async function readH5<T>(file: string, bytes: Uint8Array, fix: string,
-  read: (h5: H5File, h5wasm: H5wasm) => T): Promise<T> {
+export async function readH5<T>(
+  file: string,
+  bytes: Uint8Array,
+  fix: string,
+  read: (h5: H5File, h5wasm: H5wasm) => T,
+): Promise<T> {
   checkHdf5Signature(file, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), fix);
   const { h5wasm, fs } = await loadH5wasm();
   const name = memName();

@@ -23,18 +23,25 @@ export function startProgress(label: string, total: number, opts: ProgressOption
   if (opts.enabled === false || total <= 0) {
     return { update() {}, stop() {} };
   }
-  const bar = new cliProgress.SingleBar({
-    format: `${label} [{bar}] {value}/{total} {percentage}% | ETA {eta_formatted} | {info}`,
-    stream: opts.stream ?? process.stderr,
-    noTTYOutput: true,
-    notTTYSchedule: 5000,
-    etaBuffer: 20,
-    hideCursor: false,
-    clearOnComplete: false,
-  }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      format: `${label} [{bar}] {value}/{total} {percentage}% | ETA {eta_formatted} | {info}`,
+      stream: opts.stream ?? process.stderr,
+      noTTYOutput: true,
+      notTTYSchedule: 5000,
+      etaBuffer: 20,
+      hideCursor: false,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   bar.start(total, 0, { info: '' });
   return {
-    update(value, info = '') { bar.update(value, { info }); },
-    stop() { bar.stop(); },
+    update(value, info = '') {
+      bar.update(value, { info });
+    },
+    stop() {
+      bar.stop();
+    },
   };
 }

@@ -54,7 +54,8 @@ export function storageError(file: string, bytes: number, err: NodeJS.ErrnoExcep
   const dir = path.dirname(path.resolve(file));
   return new StorageError(
     `could not write ${path.basename(file)} in ${dir}: ${STORAGE_CODES[code] ?? err.message} (${code}); ` +
-    `it needs ${formatBytes(bytes)}, ${formatBytes(freeBytes(dir))} free there. ${advice}`);
+      `it needs ${formatBytes(bytes)}, ${formatBytes(freeBytes(dir))} free there. ${advice}`,
+  );
 }
 
 /** Removes files that may or may not exist (partial temporaries after a failed write). */
@@ -67,7 +68,11 @@ export function removeQuietly(files: readonly string[]): void {
  * one, never half. On a full or read-only disk the temporary file is
  * removed and a StorageError says what happened; `advice` says what to do.
  */
-export function writeFileAtomic(file: string, data: string | Uint8Array, advice = 'Free some space there and run again.'): void {
+export function writeFileAtomic(
+  file: string,
+  data: string | Uint8Array,
+  advice = 'Free some space there and run again.',
+): void {
   const tmp = `${file}.tmp`;
   try {
     fs.writeFileSync(tmp, data);

@@ -13,8 +13,13 @@ const CHROMIUM_PATHS = ['/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/
  * playwright adds a fresh --user-data-dir of its own for every launch.
  */
 export const CHROMIUM_ARGS: readonly string[] = [
-  '--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run',
+  '--no-sandbox',
+  '--headless',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
 ];
 
 /** CHROMIUM_PATH when set, else the first system Chromium found; null when there is none. */
@@ -25,7 +30,8 @@ export function findChromium(env: NodeJS.ProcessEnv = process.env): string | nul
 
 /** The note printed instead of a chart PNG on a machine without Chromium. */
 export const CHROMIUM_MISSING_NOTE =
-  'Chromium not found (looked for CHROMIUM_PATH, ' + CHROMIUM_PATHS.join(', ') +
+  'Chromium not found (looked for CHROMIUM_PATH, ' +
+  CHROMIUM_PATHS.join(', ') +
   '); install it with `sudo apt-get install -y chromium` (or `bash scripts/setup.sh --test`) to get chart PNGs';
 
 type PlaywrightBrowser = import('playwright-core').Browser;

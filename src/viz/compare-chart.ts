@@ -2,7 +2,16 @@ import type { PlotlyFigure, PlotlyTrace } from './curves';
 
 /** Plotly's default colour cycle, named so that a run keeps its colour in both panels. */
 const COLOURS = [
-  '#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf',
+  '#1f77b4',
+  '#ff7f0e',
+  '#2ca02c',
+  '#d62728',
+  '#9467bd',
+  '#8c564b',
+  '#e377c2',
+  '#7f7f7f',
+  '#bcbd22',
+  '#17becf',
 ];
 
 /** One run's validation curve: what the compare chart overlays. */

@@ -36,8 +36,14 @@ export function lossChart(history: readonly EpochLosses[], opts: { title?: strin
     ...(dash ? { line: { dash } } : {}),
   });
   const data = [
-    lines('train', history.map((h) => [h.epoch, h.trainLoss] as const)),
-    lines('validation', history.flatMap((h) => (h.valLoss === null ? [] : [[h.epoch, h.valLoss] as const]))),
+    lines(
+      'train',
+      history.map((h) => [h.epoch, h.trainLoss] as const),
+    ),
+    lines(
+      'validation',
+      history.flatMap((h) => (h.valLoss === null ? [] : [[h.epoch, h.valLoss] as const])),
+    ),
   ];
   const reg = history.flatMap((h) => (h.regLoss === undefined ? [] : [[h.epoch, h.regLoss] as const]));
   if (reg.length > 0) data.push(lines('regularisation', reg, 'dash'));
@@ -66,7 +72,8 @@ export function confusionHeatmap(cm: ConfusionCounts, classNames: readonly strin
   const n = cm.numClasses;
   if (classNames.length !== n || cm.counts.length !== n * n) {
     throw new ConfigError(
-      `confusion matrix has ${n} classes and ${cm.counts.length} cells, but ${classNames.length} names were given; pass one name per class`);
+      `confusion matrix has ${n} classes and ${cm.counts.length} cells, but ${classNames.length} names were given; pass one name per class`,
+    );
   }
   const z: (number | null)[][] = [];
   for (let gt = 0; gt < n; gt++) {
@@ -77,19 +84,21 @@ export function confusionHeatmap(cm: ConfusionCounts, classNames: readonly strin
     z.push(row);
   }
   return {
-    data: [{
-      type: 'heatmap',
-      name: 'confusion',
-      z,
-      x: [...classNames],
-      y: [...classNames],
-      zmin: 0,
-      zmax: 1,
-      colorscale: 'Blues',
-      reversescale: true,  // Plotly's Blues runs dark to light; a perfect row should be dark
-      texttemplate: '%{z:.2f}',
-      hovertemplate: 'ground truth %{y}<br>predicted %{x}<br>%{z:.3f}<extra></extra>',
-    }],
+    data: [
+      {
+        type: 'heatmap',
+        name: 'confusion',
+        z,
+        x: [...classNames],
+        y: [...classNames],
+        zmin: 0,
+        zmax: 1,
+        colorscale: 'Blues',
+        reversescale: true, // Plotly's Blues runs dark to light; a perfect row should be dark
+        texttemplate: '%{z:.2f}',
+        hovertemplate: 'ground truth %{y}<br>predicted %{x}<br>%{z:.3f}<extra></extra>',
+      },
+    ],
     layout: {
       title: { text: 'Confusion (row-normalised)' },
       xaxis: { title: { text: 'predicted' } },
@@ -109,7 +118,10 @@ function readPlotly(): string {
 
 /** JSON that is safe inside a <script> element (no "</script>", no HTML comment openers). */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 export function escapeHtml(text: string): string {
@@ -124,7 +136,8 @@ export function plotlyScriptElement(): string {
 
 /** The <script> element that draws `spec` into the element with id `divId`. */
 export function newPlotScript(divId: string, spec: PlotlyFigure): string {
-  if (!/^[A-Za-z][\w-]*$/.test(divId)) throw new ConfigError(`plot element id "${divId}" must be letters, digits, _ or -, e.g. "confusion"`);
+  if (!/^[A-Za-z][\w-]*$/.test(divId))
+    throw new ConfigError(`plot element id "${divId}" must be letters, digits, _ or -, e.g. "confusion"`);
   return `<script>Plotly.newPlot('${divId}', ${scriptJson(spec.data)}, ${scriptJson(spec.layout)}, {responsive: true});</script>`;
 }
 
@@ -139,7 +152,8 @@ export interface FigureHtmlOptions {
 /** A standalone HTML page with plotly.js inlined, so it renders with no network. */
 export function figureHtml(spec: PlotlyFigure, opts: FigureHtmlOptions = {}): string {
   const layoutTitle = spec.layout.title;
-  const titleText = typeof layoutTitle === 'object' && layoutTitle !== null ? (layoutTitle as { text?: unknown }).text : layoutTitle;
+  const titleText =
+    typeof layoutTitle === 'object' && layoutTitle !== null ? (layoutTitle as { text?: unknown }).text : layoutTitle;
   const title = opts.title ?? (typeof titleText === 'string' ? titleText : 'figure');
   const width = opts.width ?? 900;
   const height = opts.height ?? 500;

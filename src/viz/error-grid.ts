@@ -31,7 +31,8 @@ const LEGEND_GAP = 4;
 function errorLabels(label: LabelMap, prediction: LabelMap, ignoreIndex: number): LabelMap {
   if (label.height !== prediction.height || label.width !== prediction.width) {
     throw new DataError(
-      `labels are ${label.height}x${label.width} but the prediction ${prediction.height}x${prediction.width}; predict at the label size`);
+      `labels are ${label.height}x${label.width} but the prediction ${prediction.height}x${prediction.width}; predict at the label size`,
+    );
   }
   const data = new Uint8Array(label.data.length);
   for (let i = 0; i < data.length; i++) {
@@ -42,7 +43,10 @@ function errorLabels(label: LabelMap, prediction: LabelMap, ignoreIndex: number)
 
 /** The photo with wrong pixels painted red and ignored ones grey. */
 export function errorMap(image: RgbImage, label: LabelMap, prediction: LabelMap, ignoreIndex = IGNORE_INDEX): RgbImage {
-  return overlay(image, errorLabels(label, prediction, ignoreIndex), [null, ERROR_COLOR], { alpha: ERROR_ALPHA, ignoreColor: IGNORED_COLOR });
+  return overlay(image, errorLabels(label, prediction, ignoreIndex), [null, ERROR_COLOR], {
+    alpha: ERROR_ALPHA,
+    ignoreColor: IGNORED_COLOR,
+  });
 }
 
 /**
@@ -50,7 +54,11 @@ export function errorMap(image: RgbImage, label: LabelMap, prediction: LabelMap,
  * map side by side, rows in the order given, and a legend of the class and
  * error colours under them. Takes plain images and label maps; gives the PNG.
  */
-export async function errorGrid(rows: readonly ErrorGridRow[], classes: readonly ClassInfo[], opts: ErrorGridOptions = {}): Promise<Buffer> {
+export async function errorGrid(
+  rows: readonly ErrorGridRow[],
+  classes: readonly ClassInfo[],
+  opts: ErrorGridOptions = {},
+): Promise<Buffer> {
   if (!rows.length) throw new ConfigError('errorGrid got no rows; pass at least one sample');
   const palette = opts.palette ?? paletteFromClasses(classes);
   const ignoreIndex = opts.ignoreIndex ?? IGNORE_INDEX;
@@ -62,14 +70,27 @@ export async function errorGrid(rows: readonly ErrorGridRow[], classes: readonly
   ]);
   const grid = await imageGrid(cells, 4, { cellWidth: opts.cellWidth });
   const { width = 1, height = 1 } = await sharp(grid).metadata();
-  const legend = await legendStrip([
-    ...classes.flatMap((c, i) => { const color = palette[i]; return color ? [{ name: c.name, color }] : []; }),
-    { name: 'wrong', color: ERROR_COLOR },
-    { name: 'ignored', color: IGNORED_COLOR },
-  ], width);
+  const legend = await legendStrip(
+    [
+      ...classes.flatMap((c, i) => {
+        const color = palette[i];
+        return color ? [{ name: c.name, color }] : [];
+      }),
+      { name: 'wrong', color: ERROR_COLOR },
+      { name: 'ignored', color: IGNORED_COLOR },
+    ],
+    width,
+  );
   return sharp(grid)
     .extend({ bottom: LEGEND_GAP + legend.height, background: { r: 255, g: 255, b: 255 } })
-    .composite([{ input: Buffer.from(legend.data.buffer, legend.data.byteOffset, legend.data.byteLength), raw: { width: legend.width, height: legend.height, channels: 3 }, left: 0, top: height + LEGEND_GAP }])
+    .composite([
+      {
+        input: Buffer.from(legend.data.buffer, legend.data.byteOffset, legend.data.byteLength),
+        raw: { width: legend.width, height: legend.height, channels: 3 },
+        left: 0,
+        top: height + LEGEND_GAP,
+      },
+    ])
     .png()
     .toBuffer();
 }

@@ -33,30 +33,36 @@ export async function imageGrid(images: readonly RgbImage[], cols: number, opts:
   checkPositiveInteger('grid cellWidth', cellWidth);
   const [r, g, b] = opts.background ?? [255, 255, 255];
 
-  const cells = await Promise.all(images.map(async (im) => {
-    const height = Math.max(1, Math.round((im.height * cellWidth) / im.width));
-    const pipeline = sharpFromRgb(im); // also checks the buffer size of images used as they are
-    const data = im.width === cellWidth && im.height === height
-      ? Buffer.from(im.data.buffer, im.data.byteOffset, im.data.byteLength)
-      : await pipeline.resize(cellWidth, height, { fit: 'fill' }).raw().toBuffer();
-    return { data, height };
-  }));
+  const cells = await Promise.all(
+    images.map(async (im) => {
+      const height = Math.max(1, Math.round((im.height * cellWidth) / im.width));
+      const pipeline = sharpFromRgb(im); // also checks the buffer size of images used as they are
+      const data =
+        im.width === cellWidth && im.height === height
+          ? Buffer.from(im.data.buffer, im.data.byteOffset, im.data.byteLength)
+          : await pipeline.resize(cellWidth, height, { fit: 'fill' }).raw().toBuffer();
+      return { data, height };
+    }),
+  );
   const gridCols = Math.min(cols, images.length);
   const gridRows = Math.ceil(images.length / gridCols);
   // Each row is as tall as its tallest cell (a legend strip under a grid stays a strip).
   const rowHeights = Array.from({ length: gridRows }, (_, row) =>
-    Math.max(...cells.slice(row * gridCols, (row + 1) * gridCols).map((c) => c.height)));
+    Math.max(...cells.slice(row * gridCols, (row + 1) * gridCols).map((c) => c.height)),
+  );
   const rowTops = rowHeights.map((_, row) => rowHeights.slice(0, row).reduce((a, h) => a + h + gap, 0));
   const width = gridCols * cellWidth + (gridCols - 1) * gap;
   const height = rowHeights.reduce((a, h) => a + h, 0) + (gridRows - 1) * gap;
 
   return sharp({ create: { width, height, channels: 3, background: { r, g, b } } })
-    .composite(cells.map((c, i) => ({
-      input: c.data,
-      raw: { width: cellWidth, height: c.height, channels: 3 as const },
-      left: (i % gridCols) * (cellWidth + gap),
-      top: rowTops[Math.floor(i / gridCols)],
-    })))
+    .composite(
+      cells.map((c, i) => ({
+        input: c.data,
+        raw: { width: cellWidth, height: c.height, channels: 3 as const },
+        left: (i % gridCols) * (cellWidth + gap),
+        top: rowTops[Math.floor(i / gridCols)],
+      })),
+    )
     .png()
     .toBuffer();
 }
@@ -90,13 +96,20 @@ export async function legendStrip(classes: readonly ClassInfo[], width: number):
     const y = Math.floor(i / perRow) * LEGEND_ROW_PX;
     const swatchTop = y + (LEGEND_ROW_PX - LEGEND_SWATCH_PX) / 2;
     const [r, g, b] = c.color;
-    return `<rect x="${x}" y="${swatchTop}" width="${LEGEND_SWATCH_PX}" height="${LEGEND_SWATCH_PX}" ` +
+    return (
+      `<rect x="${x}" y="${swatchTop}" width="${LEGEND_SWATCH_PX}" height="${LEGEND_SWATCH_PX}" ` +
       `fill="rgb(${r},${g},${b})" stroke="black" stroke-width="1"/>` +
       `<text x="${x + LEGEND_SWATCH_PX + LEGEND_PAD_PX}" y="${y + LEGEND_ROW_PX / 2}" dominant-baseline="central" ` +
-      `font-family="DejaVu Sans, sans-serif" font-size="${LEGEND_FONT_PX}" fill="black">${escapeXml(c.name)}</text>`;
+      `font-family="DejaVu Sans, sans-serif" font-size="${LEGEND_FONT_PX}" fill="black">${escapeXml(c.name)}</text>`
+    );
   });
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
     `<rect width="${width}" height="${height}" fill="white"/>${entries.join('')}</svg>`;
   const { data, info } = await sharp(Buffer.from(svg)).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), height: info.height, width: info.width };
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+    height: info.height,
+    width: info.width,
+  };
 }

@@ -16,7 +16,14 @@ export function lrFindChart(result: LrSweep): PlotlyFigure {
   const s = result.suggestion;
   if (s !== null) {
     const at = result.points.find((p) => p.lr === s);
-    data.push({ type: 'scatter', mode: 'markers', name: `suggested ${s.toExponential(1)}`, x: [s], y: [at?.smoothed ?? null], marker: { size: 12 } });
+    data.push({
+      type: 'scatter',
+      mode: 'markers',
+      name: `suggested ${s.toExponential(1)}`,
+      x: [s],
+      y: [at?.smoothed ?? null],
+      marker: { size: 12 },
+    });
   }
   return {
     data,

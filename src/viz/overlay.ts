@@ -34,14 +34,17 @@ export function overlay(image: RgbImage, labels: LabelMap, palette: Palette, opt
   if (!(alpha >= 0 && alpha <= 1)) throw new ConfigError(`overlay alpha must be in [0, 1]; got ${alpha}`);
   const { height, width } = image;
   if (image.data.length !== height * width * 3) {
-    throw new DataError(`image data has ${image.data.length} bytes but ${height}x${width}x3 = ${height * width * 3}; pass 8-bit RGB`);
+    throw new DataError(
+      `image data has ${image.data.length} bytes but ${height}x${width}x3 = ${height * width * 3}; pass 8-bit RGB`,
+    );
   }
   if (labels.data.length !== labels.height * labels.width) {
-    throw new DataError(`label data has ${labels.data.length} values but ${labels.height}x${labels.width} = ${labels.height * labels.width}`);
+    throw new DataError(
+      `label data has ${labels.data.length} values but ${labels.height}x${labels.width} = ${labels.height * labels.width}`,
+    );
   }
-  const ids = labels.height === height && labels.width === width
-    ? labels.data
-    : resizeLabelsNearest(labels, height, width);
+  const ids =
+    labels.height === height && labels.width === width ? labels.data : resizeLabelsNearest(labels, height, width);
 
   const out = new Uint8Array(image.data);
   for (let i = 0; i < ids.length; i++) {
@@ -50,7 +53,9 @@ export function overlay(image: RgbImage, labels: LabelMap, palette: Palette, opt
     if (id === IGNORE_INDEX) color = ignoreColor;
     else if (id < palette.length) color = palette[id];
     else {
-      throw new DataError(`label ${id} has no palette entry (palette has ${palette.length} classes); build the palette from the dataset's classes`);
+      throw new DataError(
+        `label ${id} has no palette entry (palette has ${palette.length} classes); build the palette from the dataset's classes`,
+      );
     }
     if (color === null) continue;
     for (let ch = 0; ch < 3; ch++) {

@@ -13,7 +13,10 @@ export function paletteFromClasses(classes: readonly ClassInfo[]): Palette {
 /** KITTI Road view: only road (class 1) painted, in green; background left as the photo. */
 export const ROAD_PALETTE: Palette = Object.freeze([null, [0, 255, 0] as const]);
 
-/** The overlay palette for a dataset: road alone in green for the two-class road task, every class in its colour otherwise. */
+/**
+ * The overlay palette for a dataset: road alone in green for the two-class road task, every class in its colour
+ * otherwise.
+ */
 export function paletteFor(classes: readonly ClassInfo[]): Palette {
   return classes.length === 2 ? ROAD_PALETTE : paletteFromClasses(classes);
 }

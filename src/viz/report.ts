@@ -42,10 +42,12 @@ export interface EvalReportInput {
 
 /** What the IoU table's numbers mean for ignored pixels and absent classes (matches src/eval/confusion.ts). */
 export function ioUPolicy(ignoreIndex?: number): string {
-  return `Pixels labelled ${ignoreIndex ?? 'with the ignore label'}${ignoreIndex === undefined ? '' : ' (ignore)'} count nowhere: not in the confusion matrix, the scores or the loss. ` +
+  return (
+    `Pixels labelled ${ignoreIndex ?? 'with the ignore label'}${ignoreIndex === undefined ? '' : ' (ignore)'} count nowhere: not in the confusion matrix, the scores or the loss. ` +
     'A class absent from both the ground truth and the predictions of this split has no IoU ("-") and is left out of ' +
     'the mean IoU; a class absent from the ground truth but predicted has IoU 0 and counts. Rows of the confusion ' +
-    'matrix are divided by their ground-truth pixels; a row without any is blank.';
+    'matrix are divided by their ground-truth pixels; a row without any is blank.'
+  );
 }
 
 /** File names inside the report folder. */
@@ -54,9 +56,11 @@ export const REPORT_FILES = { html: 'index.html', worst: 'worst.png' } as const;
 const percent = (x: number | null) => (x === null ? '-' : (100 * x).toFixed(2));
 
 function iouTable(m: ReportMetrics): string {
-  const rows = m.classes.map((c) =>
-    `<tr><td>${escapeHtml(c.name)}</td><td>${percent(c.iou)}</td><td>${percent(c.precision)}</td>` +
-    `<td>${percent(c.recall)}</td><td>${c.gtPixels}</td></tr>`);
+  const rows = m.classes.map(
+    (c) =>
+      `<tr><td>${escapeHtml(c.name)}</td><td>${percent(c.iou)}</td><td>${percent(c.precision)}</td>` +
+      `<td>${percent(c.recall)}</td><td>${c.gtPixels}</td></tr>`,
+  );
   return [
     '<table id="iou"><thead><tr><th>class</th><th>IoU %</th><th>precision %</th><th>recall %</th><th>gt pixels</th></tr></thead><tbody>',
     ...rows,
@@ -69,8 +73,10 @@ function iouTable(m: ReportMetrics): string {
 }
 
 function worstSection(w: ReportWorst): string {
-  const rows = w.samples.map((s, i) =>
-    `<tr><td>${i + 1}</td><td>${escapeHtml(s.id)}</td><td>${s.loss.toFixed(4)}</td><td>${percent(s.meanIoU)}</td></tr>`);
+  const rows = w.samples.map(
+    (s, i) =>
+      `<tr><td>${i + 1}</td><td>${escapeHtml(s.id)}</td><td>${s.loss.toFixed(4)}</td><td>${percent(s.meanIoU)}</td></tr>`,
+  );
   return [
     `<h2>The ${w.samples.length} worst images by ${w.by === 'loss' ? 'loss' : 'mean IoU'}</h2>`,
     '<p>Each row: image | ground truth | prediction | error map (red: wrong, grey: ignored), in the order of the table.</p>',
@@ -81,7 +87,8 @@ function worstSection(w: ReportWorst): string {
   ].join('\n');
 }
 
-const STYLE = 'body{font-family:sans-serif;margin:2em;max-width:1300px}table{border-collapse:collapse;margin:1em 0}' +
+const STYLE =
+  'body{font-family:sans-serif;margin:2em;max-width:1300px}table{border-collapse:collapse;margin:1em 0}' +
   'td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td:first-child,th:first-child{text-align:left}' +
   '#worst-grid{max-width:100%}.policy{color:#444;max-width:60em}';
 
@@ -94,7 +101,9 @@ const STYLE = 'body{font-family:sans-serif;margin:2em;max-width:1300px}table{bor
 export function writeEvalReport(dir: string, input: EvalReportInput): { html: string; worst: string | null } {
   const names = input.metrics.classes.map((c) => c.name);
   if (names.length !== input.confusion.numClasses) {
-    throw new ConfigError(`the metrics have ${names.length} classes but the confusion matrix ${input.confusion.numClasses}; pass both from one evaluation`);
+    throw new ConfigError(
+      `the metrics have ${names.length} classes but the confusion matrix ${input.confusion.numClasses}; pass both from one evaluation`,
+    );
   }
   const heatmap = confusionHeatmap(input.confusion, names);
   const side = Math.max(400, Math.min(900, 120 + 60 * names.length));
@@ -115,7 +124,9 @@ export function writeEvalReport(dir: string, input: EvalReportInput): { html: st
     newPlotScript('confusion', heatmap),
     input.worst ? worstSection(input.worst) : '',
     '</body></html>',
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
   fs.mkdirSync(dir, { recursive: true });
   const htmlPath = path.join(dir, REPORT_FILES.html);
   let worstPath: string | null = null;

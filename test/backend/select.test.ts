@@ -15,13 +15,19 @@ function stubProbe(answers: Partial<Record<BackendChoice, ProbeResult>>) {
 
 describe('selectBackend', () => {
   it('takes the first backend that loads, in order, and says why the better ones were skipped', async () => {
-    const { probe, tried } = stubProbe({ wasm: { ok: true, detail: 'wasm with SIMD' }, cpu: { ok: true, detail: 'js' } });
+    const { probe, tried } = stubProbe({
+      wasm: { ok: true, detail: 'wasm with SIMD' },
+      cpu: { ok: true, detail: 'js' },
+    });
     const lines: string[] = [];
     const b = await selectBackend({ forced: '', probe, log: (l) => lines.push(l) });
     assert.equal(b.choice, 'wasm');
     assert.deepEqual(tried, ['gpu', 'webgpu', 'node', 'wasm']);
     assert.equal(lines.length, 1);
-    assert.match(lines[0], /^backend: wasm \(wasm with SIMD\); skipped @tensorflow\/tfjs-node-gpu: not installed; @tensorflow\/tfjs-backend-webgpu: not installed; @tensorflow\/tfjs-node: not installed$/);
+    assert.match(
+      lines[0],
+      /^backend: wasm \(wasm with SIMD\); skipped @tensorflow\/tfjs-node-gpu: not installed; @tensorflow\/tfjs-backend-webgpu: not installed; @tensorflow\/tfjs-node: not installed$/,
+    );
   });
 
   it('prefers tfjs-node-gpu when it loads', async () => {
@@ -54,13 +60,18 @@ describe('selectBackend', () => {
 
   it('fails clearly when the forced backend cannot load', async () => {
     const { probe } = stubProbe({ wasm: { ok: true, detail: 'w' } });
-    await assert.rejects(selectBackend({ forced: 'gpu', probe, log: null }),
-      /FCN_BACKEND=gpu was asked for, but @tensorflow\/tfjs-node-gpu cannot be used: not installed\. Unset FCN_BACKEND/);
+    await assert.rejects(
+      selectBackend({ forced: 'gpu', probe, log: null }),
+      /FCN_BACKEND=gpu was asked for, but @tensorflow\/tfjs-node-gpu cannot be used: not installed\. Unset FCN_BACKEND/,
+    );
   });
 
   it('rejects an unknown FCN_BACKEND value and lists the valid ones', async () => {
     const { probe } = stubProbe({});
-    await assert.rejects(selectBackend({ forced: 'cuda', probe, log: null }), /FCN_BACKEND=cuda is not a backend; use one of gpu, webgpu, node, wasm, cpu/);
+    await assert.rejects(
+      selectBackend({ forced: 'cuda', probe, log: null }),
+      /FCN_BACKEND=cuda is not a backend; use one of gpu, webgpu, node, wasm, cpu/,
+    );
   });
 
   it('turns a throwing loader into a skip reason', async () => {

@@ -13,11 +13,16 @@ export const TINY_FCN_INPUT = [2, 32, 32, 3] as const;
 
 /** Weight name → shape; kernels [kh, kw, in, out], transposed kernels [kh, kw, out, in]. */
 export const TINY_FCN_SHAPES: Readonly<Record<string, readonly number[]>> = {
-  conv1: [3, 3, 3, 8], conv1_b: [8],
-  conv2: [3, 3, 8, 16], conv2_b: [16],
-  conv3: [3, 3, 16, 16], conv3_b: [16],
-  conv4: [3, 3, 16, 16], conv4_b: [16],
-  score4: [1, 1, 16, TINY_FCN_CLASSES], score3: [1, 1, 16, TINY_FCN_CLASSES],
+  conv1: [3, 3, 3, 8],
+  conv1_b: [8],
+  conv2: [3, 3, 8, 16],
+  conv2_b: [16],
+  conv3: [3, 3, 16, 16],
+  conv3_b: [16],
+  conv4: [3, 3, 16, 16],
+  conv4_b: [16],
+  score4: [1, 1, 16, TINY_FCN_CLASSES],
+  score3: [1, 1, 16, TINY_FCN_CLASSES],
   upscore2: [4, 4, TINY_FCN_CLASSES, TINY_FCN_CLASSES],
   upscore8: [16, 16, TINY_FCN_CLASSES, TINY_FCN_CLASSES],
 };
@@ -66,8 +71,13 @@ export function createTinyFcnVariables(values: Record<string, Float32Array>, pre
 /** Logits [B, H, W, classes]. */
 export function tinyFcnForward(v: TinyFcnVariables, images: tf.Tensor4D): tf.Tensor4D {
   return tf.tidy(() => {
-    const block = (x: tf.Tensor4D, k: string) => tf.maxPool(
-      tf.relu(tf.add(tf.conv2d(x, v[k] as tf.Tensor4D, 1, 'same'), v[`${k}_b`])) as tf.Tensor4D, 2, 2, 'same');
+    const block = (x: tf.Tensor4D, k: string) =>
+      tf.maxPool(
+        tf.relu(tf.add(tf.conv2d(x, v[k] as tf.Tensor4D, 1, 'same'), v[`${k}_b`])) as tf.Tensor4D,
+        2,
+        2,
+        'same',
+      );
     const pool1 = block(images, 'conv1'); // [B, 16, 16, 8]
     const pool2 = block(pool1, 'conv2'); // [B, 8, 8, 16]
     const pool3 = block(pool2, 'conv3'); // [B, 4, 4, 16]
@@ -76,7 +86,7 @@ export function tinyFcnForward(v: TinyFcnVariables, images: tf.Tensor4D): tf.Ten
     const c = TINY_FCN_CLASSES;
     const score4 = tf.conv2d(pool4, v.score4 as tf.Tensor4D, 1, 'same');
     const upscore2 = tf.conv2dTranspose(score4, v.upscore2 as tf.Tensor4D, [b, h / 8, w / 8, c], 2, 'same');
-    const fuse = tf.add(upscore2, tf.conv2d(pool3, v.score3 as tf.Tensor4D, 1, 'same')) as tf.Tensor4D;
+    const fuse: tf.Tensor4D = tf.add(upscore2, tf.conv2d(pool3, v.score3 as tf.Tensor4D, 1, 'same'));
     return tf.conv2dTranspose(fuse, v.upscore8 as tf.Tensor4D, [b, h, w, c], 8, 'same');
   });
 }
@@ -86,6 +96,6 @@ export function pixelLoss(logits: tf.Tensor4D, labels: tf.Tensor3D): tf.Scalar {
   return tf.tidy(() => {
     const classes = logits.shape[3];
     const onehot = tf.oneHot(labels.reshape([-1]), classes);
-    return tf.losses.softmaxCrossEntropy(onehot, logits.reshape([-1, classes])) as tf.Scalar;
+    return tf.losses.softmaxCrossEntropy<tf.Tensor, tf.Scalar>(onehot, logits.reshape([-1, classes]));
   });
 }

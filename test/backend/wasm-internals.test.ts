@@ -16,8 +16,13 @@ describe('backend/wasm-internals', () => {
     const real = tf.backend() as BackendWasm;
     const wasm = { ...real.wasm, tfjs: { ...real.wasm.tfjs, registerTensor: undefined } };
     const changed = new Proxy(real, { get: (t, k) => (k === 'wasm' ? wasm : Reflect.get(t, k)) });
-    assert.throws(() => checkWasmInternals(changed), (err: unknown) => err instanceof BackendError &&
-      /lacks what fcn-ts's wasm training kernels use: wasm\.tfjs\.registerTensor\. Install the version package\.json pins/
-        .test(err.message));
+    assert.throws(
+      () => checkWasmInternals(changed),
+      (err: unknown) =>
+        err instanceof BackendError &&
+        /lacks what fcn-ts's wasm training kernels use: wasm\.tfjs\.registerTensor\. Install the version package\.json pins/.test(
+          err.message,
+        ),
+    );
   });
 });

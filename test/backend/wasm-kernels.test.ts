@@ -51,9 +51,10 @@ async function convGradients(c: ConvCase, transposed: boolean) {
   const outShape: Shape4 = [b, grow(h), grow(w), c.filters];
   const x = tf.tensor4d(seededNormal(1, size(c.x), 1), c.x);
   const filter = tf.tensor4d(seededNormal(2, size(wShape), 0.3), wShape);
-  const op = (xi: tf.Tensor, wi: tf.Tensor) => transposed
-    ? tf.conv2dTranspose(xi as tf.Tensor4D, wi as tf.Tensor4D, outShape, c.stride, c.pad as 'same')
-    : tf.conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, c.stride, c.pad as 'same');
+  const op = (xi: tf.Tensor, wi: tf.Tensor) =>
+    transposed
+      ? tf.conv2dTranspose(xi as tf.Tensor4D, wi as tf.Tensor4D, outShape, c.stride, c.pad)
+      : tf.conv2d(xi as tf.Tensor4D, wi as tf.Tensor4D, c.stride, c.pad);
   const y = op(x, filter);
   const r = tf.tensor(seededNormal(3, y.size, 1), y.shape);
   const [dx, dw] = tf.grads((xi: tf.Tensor, wi: tf.Tensor) => tf.sum(tf.mul(op(xi, wi), r)))([x, filter]);
@@ -75,7 +76,18 @@ const CONV_CASES: ConvCase[] = [
   { x: [1, 9, 9, 2], kernel: 1, filters: 3, stride: 2, pad: 'valid' },
   { x: [1, 33, 41, 2], kernel: 16, filters: 3, stride: 8, pad: 'same' },
   { x: [2, 7, 9, 3], kernel: 3, filters: 4, stride: 1, pad: 1 },
-  { x: [1, 8, 9, 2], kernel: 3, filters: 3, stride: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  {
+    x: [1, 8, 9, 2],
+    kernel: 3,
+    filters: 3,
+    stride: 2,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   // More output pixels (2*45*61) than one filter-grad chunk, so partial products are summed.
   { x: [2, 45, 61, 2], kernel: 3, filters: 3, stride: 1, pad: 'same' },
   // A pad of K or more: the input grad goes to tfjs's own kernel.
@@ -116,8 +128,17 @@ async function compareWithCpu(c: ConvCase, transposed: boolean): Promise<void> {
 
 /** Runs Conv2DBackpropFilter directly: the only way to pass dilations, which tfjs's conv2d gradient refuses. */
 function filterGradKernel(x: tf.Tensor4D, dy: tf.Tensor4D, filterShape: Shape4, pad: Pad, dilation: number): tf.Tensor {
-  return tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
-    { strides: [1, 1], pad, dataFormat: 'NHWC', filterShape, dilations: [dilation, dilation] } as unknown as tf.NamedAttrMap) as tf.Tensor;
+  return tf.engine().runKernel<tf.Tensor>(
+    'Conv2DBackpropFilter',
+    { x, dy },
+    {
+      strides: [1, 1],
+      pad,
+      dataFormat: 'NHWC',
+      filterShape,
+      dilations: [dilation, dilation],
+    },
+  );
 }
 
 describe('SIMD module', function () {
@@ -125,11 +146,23 @@ describe('SIMD module', function () {
 
   it('transposes matrices of any shape, tiles and ragged edges', async () => {
     const backend = tf.backend() as BackendWasm;
-    for (const [rows, cols] of [[37, 21], [16, 5], [3, 40], [32, 48], [1, 1], [50, 67]]) {
+    for (const [rows, cols] of [
+      [37, 21],
+      [16, 5],
+      [3, 40],
+      [32, 48],
+      [1, 1],
+      [50, 67],
+    ]) {
       const values = Float32Array.from({ length: rows * cols }, (_, i) => i + 0.5);
       const src = tf.tensor2d(values, [rows, cols]);
       const dst = backend.makeOutput([cols, rows], 'float32');
-      simdKernels(backend).transpose2d(backend.getMemoryOffset(src.dataId), backend.getMemoryOffset(dst.dataId), rows, cols);
+      simdKernels(backend).transpose2d(
+        backend.getMemoryOffset(src.dataId),
+        backend.getMemoryOffset(dst.dataId),
+        rows,
+        cols,
+      );
       const got = tf.engine().makeTensorFromTensorInfo(dst);
       const expected = tf.transpose(src);
       assert.deepEqual(await got.data(), await expected.data(), `${rows}x${cols}`);
@@ -165,22 +198,31 @@ describe('wasm training kernels', function () {
       [[1, 11, 13, 2], 4, 2, 'same'],
     ];
     for (const [xShape, k, filters, pad] of cases) {
-      it(`x ${xShape.join('x')}, k${k}, dilation 2, pad ${pad}`, async () => {
+      it(`x ${xShape.join('x')}, k${k}, dilation 2, pad ${JSON.stringify(pad)}`, async () => {
         const d = 2;
         const e = (k - 1) * d + 1; // effective kernel
         const filterShape: Shape4 = [k, k, xShape[3], filters];
         const xv = seededNormal(4, size(xShape), 1);
-        const outShape = tf.backend_util.computeConv2DInfo(xShape, filterShape, 1, d, pad as 'same').outShape;
+        const outShape = tf.backend_util.computeConv2DInfo(xShape, filterShape, 1, d, pad).outShape;
         const dyv = seededNormal(5, size(outShape), 1);
 
         await useBackend('cpu');
-        const ref = await tf.tidy(() => {
-          const full = filterGradKernel(tf.tensor4d(xv, xShape), tf.tensor4d(dyv, outShape), [e, e, xShape[3], filters], pad, 1);
-          return tf.stridedSlice(full, [0, 0, 0, 0], [e, e, xShape[3], filters], [d, d, 1, 1]);
-        }).data();
+        const ref = await tf
+          .tidy(() => {
+            const full = filterGradKernel(
+              tf.tensor4d(xv, xShape),
+              tf.tensor4d(dyv, outShape),
+              [e, e, xShape[3], filters],
+              pad,
+              1,
+            );
+            return tf.stridedSlice(full, [0, 0, 0, 0], [e, e, xShape[3], filters], [d, d, 1, 1]);
+          })
+          .data();
         await useBackend('wasm');
-        const got = await tf.tidy(() =>
-          filterGradKernel(tf.tensor4d(xv, xShape), tf.tensor4d(dyv, outShape), filterShape, pad, d)).data();
+        const got = await tf
+          .tidy(() => filterGradKernel(tf.tensor4d(xv, xShape), tf.tensor4d(dyv, outShape), filterShape, pad, d))
+          .data();
         const err = scaledMaxError(got, ref);
         assert.ok(err < 1e-5, `error ${err.toExponential(2)}`);
       });
@@ -221,7 +263,7 @@ describe('wasm training kernels', function () {
         await useBackend('wasm');
         const got = await run();
         assert.deepEqual(got.shape, ref.shape);
-        for (const key of withGrads ? ['y', 'da', 'db'] as const : ['y'] as const) {
+        for (const key of withGrads ? (['y', 'da', 'db'] as const) : (['y'] as const)) {
           const err = scaledMaxError(got[key], ref[key]);
           assert.ok(err < 1e-5, `${key}: error ${err.toExponential(2)}`);
         }
@@ -252,10 +294,10 @@ describe('wasm training kernels', function () {
     // [x shape, window, stride, pad]: tiling (VGG16's), ragged, padded and overlapping windows.
     const cases: [Shape4, number, number, 'valid' | 'same'][] = [
       [[2, 8, 12, 5], 2, 2, 'valid'],
-      [[1, 7, 9, 3], 2, 2, 'valid'],    // odd sizes: the last row and column get no gradient
+      [[1, 7, 9, 3], 2, 2, 'valid'], // odd sizes: the last row and column get no gradient
       [[2, 9, 6, 4], 3, 3, 'same'],
       [[1, 7, 9, 3], 2, 2, 'same'],
-      [[1, 9, 9, 2], 3, 2, 'valid'],    // overlapping: a position can take several windows' dy
+      [[1, 9, 9, 2], 3, 2, 'valid'], // overlapping: a position can take several windows' dy
       [[2, 8, 7, 3], 3, 2, 'same'],
     ];
     for (const [shape, k, stride, pad] of cases) {
@@ -276,7 +318,10 @@ describe('wasm training kernels', function () {
         await useBackend('wasm');
         const got = await run();
         // The same positions take a gradient (ties included); overlapping windows' sums may round differently.
-        assert.deepEqual(Array.from(got, (v) => v !== 0), Array.from(ref, (v) => v !== 0));
+        assert.deepEqual(
+          Array.from(got, (v) => v !== 0),
+          Array.from(ref, (v) => v !== 0),
+        );
         assert.ok(scaledMaxError(got, ref) < 1e-6, `error ${scaledMaxError(got, ref)}`);
       });
     }
@@ -313,11 +358,22 @@ describe('wasm training kernels', function () {
   });
 
   it('rejects NCHW with a BackendError that names the fix', () => {
-    const x = tf.zeros([1, 2, 5, 5]) as tf.Tensor4D;
-    const dy = tf.zeros([1, 2, 5, 5]) as tf.Tensor4D;
-    assert.throws(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy },
-      { strides: [1, 1], pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 2] } as unknown as tf.NamedAttrMap),
-    /NHWC.*got 'NCHW'.*transpose/);
+    const x: tf.Tensor4D = tf.zeros([1, 2, 5, 5]);
+    const dy: tf.Tensor4D = tf.zeros([1, 2, 5, 5]);
+    assert.throws(
+      () =>
+        tf.engine().runKernel(
+          'Conv2DBackpropFilter',
+          { x, dy },
+          {
+            strides: [1, 1],
+            pad: 'same',
+            dataFormat: 'NCHW',
+            filterShape: [3, 3, 2, 2],
+          },
+        ),
+      /NHWC.*got 'NCHW'.*transpose/,
+    );
     tf.dispose([x, dy]);
   });
 
@@ -328,14 +384,15 @@ describe('wasm training kernels', function () {
     const up = tf.tensor4d(seededNormal(8, 4 * 4 * 8 * 8, 0.2), [4, 4, 8, 8]);
     const m = tf.tensor3d(seededNormal(15, 2 * 96 * 64, 0.2), [2, 96, 64]);
     // A conv, a x2 transposed conv, a batched matMul, a reverse and their gradients: every replaced kernel.
-    const step = () => tf.tidy(() => {
-      const [dx, dw, dup, dm] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => {
-        const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same');
-        const z = tf.conv2dTranspose(y, tf.reverse(c, [0, 1]) as tf.Tensor4D, [2, 16, 24, 8], 2, 'same');
-        return tf.add(tf.sum(tf.square(z)), tf.sum(tf.matMul(d, d, true, false)));
-      })([x, w, up, m]);
-      return tf.addN([tf.sum(dx), tf.sum(dw), tf.sum(dup), tf.sum(dm)]);
-    });
+    const step = () =>
+      tf.tidy(() => {
+        const [dx, dw, dup, dm] = tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor, d: tf.Tensor) => {
+          const y = tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same');
+          const z = tf.conv2dTranspose(y, tf.reverse(c, [0, 1]) as tf.Tensor4D, [2, 16, 24, 8], 2, 'same');
+          return tf.add(tf.sum(tf.square(z)), tf.sum(tf.matMul(d, d, true, false)));
+        })([x, w, up, m]);
+        return tf.addN([tf.sum(dx), tf.sum(dw), tf.sum(dup), tf.sum(dm)]);
+      });
     const warm = step();
     await warm.data();
     warm.dispose();
@@ -356,9 +413,17 @@ describe('wasm training kernels', function () {
   });
 
   describe('a small FCN-8 (width 1/16, 64x96, lite fc6, dropout 0)', () => {
-    const config = { numClasses: 2, inputShape: [64, 96] as [number, number], fc6: 'lite' as const, dropout: 0, widthMultiplier: 1 / 16 };
+    const config = {
+      numClasses: 2,
+      inputShape: [64, 96] as [number, number],
+      fc6: 'lite' as const,
+      dropout: 0,
+      widthMultiplier: 1 / 16,
+    };
 
-    /** Every weight random (the score layers start at zero, which would zero every gradient), then d sum(logits * r). */
+    /**
+     * Every weight random (the score layers start at zero, which would zero every gradient), then d sum(logits * r).
+     */
     async function fcnGradients(): Promise<Map<string, Float32Array>> {
       const model = buildFcn8(config);
       model.trainableWeights.forEach((v, i) => {
@@ -371,9 +436,13 @@ describe('wasm training kernels', function () {
       const image = tf.tensor4d(seededNormal(9, 2 * 64 * 96 * 3, 1), [2, 64, 96, 3]);
       const r = tf.tensor4d(seededNormal(10, 2 * 64 * 96 * 2, 1), [2, 64, 96, 2]);
       const vars = model.trainableWeights.map((v) => v.read() as tf.Variable);
-      const { value, grads } = tf.variableGrads(() => tf.sum(tf.mul(model.apply(image) as tf.Tensor, r)) as tf.Scalar, vars);
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum<tf.Scalar>(tf.mul(model.apply(image) as tf.Tensor, r)),
+        vars,
+      );
       const out = new Map<string, Float32Array>();
-      for (let i = 0; i < vars.length; i++) out.set(model.trainableWeights[i].originalName, await grads[vars[i].name].data() as Float32Array);
+      for (let i = 0; i < vars.length; i++)
+        out.set(model.trainableWeights[i].originalName, (await grads[vars[i].name].data()) as Float32Array);
       tf.dispose([value, image, r, ...Object.values(grads)]);
       model.dispose();
       return out;
@@ -386,7 +455,10 @@ describe('wasm training kernels', function () {
       const got = await fcnGradients();
       assert.equal(got.size, ref.size);
       for (const [name, g] of ref) {
-        assert.ok(g.some((v) => v !== 0), `${name}: zero gradient on cpu; the check would be empty`);
+        assert.ok(
+          g.some((v) => v !== 0),
+          `${name}: zero gradient on cpu; the check would be empty`,
+        );
         const err = relNormError(got.get(name)!, g);
         assert.ok(err < 1e-4, `${name}: relative error ${err.toExponential(2)}`);
       }

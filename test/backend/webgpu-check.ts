@@ -15,13 +15,24 @@ import { Fcn8Config } from '../../src/model/config';
 import { buildFcn8 } from '../../src/model/fcn8';
 import { initWebgpuBackend, probeWebgpu, webgpuMemoryLimitBytes, WebgpuAdapterInfo } from '../../src/backend/webgpu';
 import {
-  TINY_FCN_INPUT, TinyFcnVariables, createTinyFcnVariables, pixelLoss, seededNormal, tinyFcnBatch,
-  tinyFcnForward, tinyFcnInitialValues,
+  TINY_FCN_INPUT,
+  TinyFcnVariables,
+  createTinyFcnVariables,
+  pixelLoss,
+  seededNormal,
+  tinyFcnBatch,
+  tinyFcnForward,
+  tinyFcnInitialValues,
 } from './tiny-fcn';
 
 export const ADAM_STEPS = 5;
 export const LEAK_STEPS = 20;
-export const FCN8_CONFIG: Partial<Fcn8Config> = { widthMultiplier: 1 / 16, inputShape: [64, 96], fc6: 'lite', dropout: 0 };
+export const FCN8_CONFIG: Partial<Fcn8Config> = {
+  widthMultiplier: 1 / 16,
+  inputShape: [64, 96],
+  fc6: 'lite',
+  dropout: 0,
+};
 const FCN8_BATCH = 2;
 
 /** Values one backend computed; gradients keyed by weight name. */
@@ -47,18 +58,18 @@ export interface MemorySnapshot {
 export type CheckResult =
   | { skipped: string }
   | {
-    adapter: WebgpuAdapterInfo;
-    adapterLine: string;
-    memoryLimitBytes: number;
-    /** initWebgpuBackend({allowSoftware: false})'s error on a software adapter; null on a real GPU. */
-    softwareRefusal: { name: string; message: string } | null;
-    tiny: { cpu: PassRecord; webgpu: PassRecord };
-    adam: { cpu: TrainRecord; webgpu: TrainRecord };
-    /** tf.memory() after each training step on webgpu. */
-    leak: MemorySnapshot[];
-    fcn8: { cpu: PassRecord; webgpu: PassRecord };
-    timingsMs: Record<string, number>;
-  };
+      adapter: WebgpuAdapterInfo;
+      adapterLine: string;
+      memoryLimitBytes: number;
+      /** initWebgpuBackend({allowSoftware: false})'s error on a software adapter; null on a real GPU. */
+      softwareRefusal: { name: string; message: string } | null;
+      tiny: { cpu: PassRecord; webgpu: PassRecord };
+      adam: { cpu: TrainRecord; webgpu: TrainRecord };
+      /** tf.memory() after each training step on webgpu. */
+      leak: MemorySnapshot[];
+      fcn8: { cpu: PassRecord; webgpu: PassRecord };
+      timingsMs: Record<string, number>;
+    };
 
 async function readAll(named: Record<string, tf.Tensor>): Promise<Record<string, number[]>> {
   const out: Record<string, number[]> = {};
@@ -66,7 +77,10 @@ async function readAll(named: Record<string, tf.Tensor>): Promise<Record<string,
   return out;
 }
 
-function withTinyFcn<T>(prefix: string, run: (v: TinyFcnVariables, x: tf.Tensor4D, y: tf.Tensor3D) => Promise<T>): Promise<T> {
+function withTinyFcn<T>(
+  prefix: string,
+  run: (v: TinyFcnVariables, x: tf.Tensor4D, y: tf.Tensor3D) => Promise<T>,
+): Promise<T> {
   const { images, labels } = tinyFcnBatch(1);
   const [b, h, w, c] = TINY_FCN_INPUT;
   const v = createTinyFcnVariables(tinyFcnInitialValues(7), prefix);
@@ -86,7 +100,9 @@ async function tinyPass(prefix: string): Promise<PassRecord> {
     const logits = tinyFcnForward(v, x);
     const { value, grads } = tf.variableGrads(() => pixelLoss(tinyFcnForward(v, x), y), Object.values(v));
     const record = {
-      output: Array.from(await logits.data()), loss: (await value.data())[0], grads: await gradsByName(grads, prefix),
+      output: Array.from(await logits.data()),
+      loss: (await value.data())[0],
+      grads: await gradsByName(grads, prefix),
     };
     tf.dispose([logits, value, ...Object.values(grads)]);
     return record;
@@ -111,7 +127,11 @@ async function tinyAdam(prefix: string, steps: number, onStep?: () => void): Pro
 
 function snapshot(): MemorySnapshot {
   const m = tf.memory() as tf.MemoryInfo & { numBytesInGPU?: number; numBytesAllocatedInGPU?: number };
-  return { numTensors: m.numTensors, numBytesInGPU: m.numBytesInGPU ?? -1, numBytesAllocatedInGPU: m.numBytesAllocatedInGPU ?? -1 };
+  return {
+    numTensors: m.numTensors,
+    numBytesInGPU: m.numBytesInGPU ?? -1,
+    numBytesAllocatedInGPU: m.numBytesAllocatedInGPU ?? -1,
+  };
 }
 
 /**
@@ -125,7 +145,14 @@ async function fcn8Pass(): Promise<PassRecord> {
     const shape = wt.shape as number[];
     const [kh = 1, kw = 1, cin = 1] = shape;
     const std = shape.length === 1 ? 0.05 : Math.sqrt(2 / (kh * kw * cin));
-    return tf.tensor(seededNormal(1000 + i, shape.reduce((a, b) => a * b, 1), std), shape);
+    return tf.tensor(
+      seededNormal(
+        1000 + i,
+        shape.reduce((a, b) => a * b, 1),
+        std,
+      ),
+      shape,
+    );
   });
   model.setWeights(values);
   tf.dispose(values);
@@ -135,7 +162,10 @@ async function fcn8Pass(): Promise<PassRecord> {
   const logits = model.apply(x, { training: true }) as tf.Tensor4D;
   const output = Array.from(await logits.data());
   const vars = model.trainableWeights.map((wt) => wt.read() as tf.Variable);
-  const { value, grads } = tf.variableGrads(() => pixelLoss(model.apply(x, { training: true }) as tf.Tensor4D, y), vars);
+  const { value, grads } = tf.variableGrads(
+    () => pixelLoss(model.apply(x, { training: true }) as tf.Tensor4D, y),
+    vars,
+  );
   // Variable names carry a per-build suffix; the layer's weight names (block1_conv1/kernel) do not.
   const named = Object.fromEntries(model.trainableWeights.map((wt, i) => [wt.originalName, grads[vars[i].name]]));
   const record = { output, loss: (await value.data())[0], grads: await readAll(named) };
@@ -173,18 +203,26 @@ async function runChecks(): Promise<CheckResult> {
   const gpuTiny = await timed(timings, 'webgpu tiny forward+grad', () => tinyPass('gpu'));
   const gpuAdam = await timed(timings, `webgpu tiny ${ADAM_STEPS} Adam steps`, () => tinyAdam('gpu', ADAM_STEPS));
   const leak: MemorySnapshot[] = [];
-  await timed(timings, `webgpu tiny ${LEAK_STEPS} Adam steps`, () => tinyAdam('leak', LEAK_STEPS, () => leak.push(snapshot())));
+  await timed(timings, `webgpu tiny ${LEAK_STEPS} Adam steps`, () =>
+    tinyAdam('leak', LEAK_STEPS, () => leak.push(snapshot())),
+  );
   const gpuFcn8 = await timed(timings, 'webgpu fcn8 forward+grad', fcn8Pass);
 
   return {
-    adapter: probe.adapter, adapterLine, memoryLimitBytes: webgpuMemoryLimitBytes(), softwareRefusal,
-    tiny: { cpu: cpuTiny, webgpu: gpuTiny }, adam: { cpu: cpuAdam, webgpu: gpuAdam }, leak,
-    fcn8: { cpu: cpuFcn8, webgpu: gpuFcn8 }, timingsMs: timings,
+    adapter: probe.adapter,
+    adapterLine,
+    memoryLimitBytes: webgpuMemoryLimitBytes(),
+    softwareRefusal,
+    tiny: { cpu: cpuTiny, webgpu: gpuTiny },
+    adam: { cpu: cpuAdam, webgpu: gpuAdam },
+    leak,
+    fcn8: { cpu: cpuFcn8, webgpu: gpuFcn8 },
+    timingsMs: timings,
   };
 }
 
 if (require.main === module) {
   const outPath = process.argv[2];
   if (!outPath) throw new Error('usage: node --import tsx test/backend/webgpu-check.ts OUT.json');
-  runChecks().then((result) => fs.writeFileSync(outPath, JSON.stringify(result)));
+  void runChecks().then((result) => fs.writeFileSync(outPath, JSON.stringify(result)));
 }

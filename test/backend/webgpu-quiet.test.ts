@@ -8,12 +8,19 @@ const CHECK = path.join(__dirname, 'quiet-probe-check.ts');
 describe('backend selection probes WebGPU quietly', function () {
   this.timeout(120_000);
 
-  it('prints nothing of Dawn\'s before the in-process probe, and the child probe answers as the in-process one', async () => {
+  it("prints nothing of Dawn's before the in-process probe, and the child probe answers as the in-process one", async () => {
     const env = { ...process.env };
     delete env.FCN_BACKEND;
     const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve, reject) => {
-      execFile(process.execPath, ['--import', 'tsx', CHECK], { env, encoding: 'utf8', cwd: path.join(__dirname, '..', '..') },
-        (err, out, errOut) => (err ? reject(new Error(`${CHECK} failed: ${err.message}\n${errOut}`)) : resolve({ stdout: out, stderr: errOut })));
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', CHECK],
+        { env, encoding: 'utf8', cwd: path.join(__dirname, '..', '..') },
+        (err, out, errOut) =>
+          err
+            ? reject(new Error(`${CHECK} failed: ${err.message}\n${errOut}`))
+            : resolve({ stdout: out, stderr: errOut }),
+      );
     });
     const [beforeProbe] = stderr.split(MARKER);
     assert.equal(beforeProbe.trim(), '', `selection wrote to stderr:\n${beforeProbe}`);

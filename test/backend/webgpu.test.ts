@@ -21,11 +21,20 @@ async function runCheck(): Promise<CheckResult> {
   const out = path.join(dir, 'result.json');
   try {
     await new Promise<void>((resolve, reject) => {
-      execFile(process.execPath, ['--import', 'tsx', CHECK_SCRIPT, out],
-        { cwd: REPO, timeout: CHECK_TIMEOUT_MS, maxBuffer: 16 << 20 }, (err, _stdout, stderr) => {
-          if (err) reject(new Error(`${path.relative(REPO, CHECK_SCRIPT)} failed (${err.message.split('\n')[0]}):\n${stderr.slice(-4000)}`));
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', CHECK_SCRIPT, out],
+        { cwd: REPO, timeout: CHECK_TIMEOUT_MS, maxBuffer: 16 << 20 },
+        (err, _stdout, stderr) => {
+          if (err)
+            reject(
+              new Error(
+                `${path.relative(REPO, CHECK_SCRIPT)} failed (${err.message.split('\n')[0]}):\n${stderr.slice(-4000)}`,
+              ),
+            );
           else resolve();
-        });
+        },
+      );
     });
     return JSON.parse(fs.readFileSync(out, 'utf8')) as CheckResult;
   } finally {
@@ -37,7 +46,10 @@ async function runCheck(): Promise<CheckResult> {
 function assertClose(gpu: ArrayLike<number>, cpu: ArrayLike<number>, what: string): void {
   assert.equal(gpu.length, cpu.length, `${what}: ${gpu.length} values on webgpu, ${cpu.length} on cpu`);
   const err = relNormError(gpu, cpu);
-  assert.ok(err < TOLERANCE, `${what}: webgpu differs from cpu by ${err.toExponential(2)} relative (limit ${TOLERANCE})`);
+  assert.ok(
+    err < TOLERANCE,
+    `${what}: webgpu differs from cpu by ${err.toExponential(2)} relative (limit ${TOLERANCE})`,
+  );
 }
 
 function assertGradsClose(pass: { cpu: PassRecord; webgpu: PassRecord }, expectedNames?: readonly string[]): void {
@@ -47,21 +59,35 @@ function assertGradsClose(pass: { cpu: PassRecord; webgpu: PassRecord }, expecte
   for (const name of names) {
     const cpu = pass.cpu.grads[name];
     // A zero gradient would make the comparison vacuous.
-    assert.ok(cpu.some((g) => g !== 0), `gradient of ${name} is all zero on cpu`);
+    assert.ok(
+      cpu.some((g) => g !== 0),
+      `gradient of ${name} is all zero on cpu`,
+    );
     assertClose(pass.webgpu.grads[name], cpu, `gradient of ${name}`);
   }
 }
 
 describe('backend/webgpu without a device', () => {
   it('formats an adapter as one line', () => {
-    const line = formatAdapterLine({ vendor: 'mesa', architecture: 'software', description: 'llvmpipe: Mesa 25.0.7', isFallback: true });
+    const line = formatAdapterLine({
+      vendor: 'mesa',
+      architecture: 'software',
+      description: 'llvmpipe: Mesa 25.0.7',
+      isFallback: true,
+    });
     assert.equal(line, 'llvmpipe: Mesa 25.0.7 [mesa/software, software adapter]');
-    assert.equal(formatAdapterLine({ vendor: 'nvidia', architecture: '', description: 'H100', isFallback: false }), 'H100 [nvidia]');
+    assert.equal(
+      formatAdapterLine({ vendor: 'nvidia', architecture: '', description: 'H100', isFallback: false }),
+      'H100 [nvidia]',
+    );
   });
 
   it('webgpuMemoryLimitBytes() says to call initWebgpuBackend() when webgpu is not active', function () {
     if (tf.getBackend() === 'webgpu') this.skip();
-    assert.throws(() => webgpuMemoryLimitBytes(), (e: Error) => e instanceof BackendError && /call initWebgpuBackend\(\) first/.test(e.message));
+    assert.throws(
+      () => webgpuMemoryLimitBytes(),
+      (e: Error) => e instanceof BackendError && /call initWebgpuBackend\(\) first/.test(e.message),
+    );
   });
 });
 
@@ -75,7 +101,7 @@ describe('backend/webgpu on Dawn (cpu as reference, in a child process)', functi
       console.warn(`      skipped: no WebGPU adapter: ${result.skipped}`);
       this.skip();
     }
-    r = result as typeof r;
+    r = result;
     console.log(`      ${r.adapterLine}; child timings (ms): ${JSON.stringify(r.timingsMs)}`);
   });
 
@@ -105,7 +131,8 @@ describe('backend/webgpu on Dawn (cpu as reference, in a child process)', functi
     assert.equal(webgpu.losses.length, ADAM_STEPS);
     assertClose(webgpu.losses, cpu.losses, 'losses');
     assert.ok(cpu.losses[ADAM_STEPS - 1] < cpu.losses[0], `loss did not fall: ${cpu.losses.join(', ')}`);
-    for (const name of Object.keys(TINY_FCN_SHAPES)) assertClose(webgpu.weights[name], cpu.weights[name], `${name} after training`);
+    for (const name of Object.keys(TINY_FCN_SHAPES))
+      assertClose(webgpu.weights[name], cpu.weights[name], `${name} after training`);
   });
 
   it(`no tensor or GPU buffer growth across ${LEAK_STEPS} Adam steps`, () => {
@@ -113,11 +140,23 @@ describe('backend/webgpu on Dawn (cpu as reference, in a child process)', functi
     assert.equal(steps.length, LEAK_STEPS);
     // Step 1 creates Adam's moments; the buffer pool settles after step 2.
     for (const [i, s] of steps.entries()) {
-      assert.equal(s.numTensors, steps[0].numTensors, `step ${i + 1}: ${s.numTensors} tensors, ${steps[0].numTensors} after step 1`);
-      assert.equal(s.numBytesInGPU, steps[0].numBytesInGPU, `step ${i + 1}: ${s.numBytesInGPU} bytes in GPU, ${steps[0].numBytesInGPU} after step 1`);
+      assert.equal(
+        s.numTensors,
+        steps[0].numTensors,
+        `step ${i + 1}: ${s.numTensors} tensors, ${steps[0].numTensors} after step 1`,
+      );
+      assert.equal(
+        s.numBytesInGPU,
+        steps[0].numBytesInGPU,
+        `step ${i + 1}: ${s.numBytesInGPU} bytes in GPU, ${steps[0].numBytesInGPU} after step 1`,
+      );
     }
     assert.ok(steps[0].numBytesInGPU > 0, 'tf.memory() reports no numBytesInGPU: the steps did not run on webgpu');
-    assert.equal(steps[LEAK_STEPS - 1].numBytesAllocatedInGPU, steps[1].numBytesAllocatedInGPU, 'the GPU buffer pool kept growing');
+    assert.equal(
+      steps[LEAK_STEPS - 1].numBytesAllocatedInGPU,
+      steps[1].numBytesAllocatedInGPU,
+      'the GPU buffer pool kept growing',
+    );
   });
 
   it("FCN-8 (width 1/16, 64x96, fc6 'lite'): logits, loss and every gradient equal cpu", () => {

@@ -21,13 +21,19 @@ describe('bench/gpu kit', () => {
       'node_modules/@tensorflow/tfjs-core/dist/tf-core.node.js',
       'node_modules/@tensorflow/tfjs-core/package.json',
       'node_modules/seedrandom/package.json',
-    ]) assert.ok(files.includes(f), `${f} is missing`);
-    assert.ok(!files.some((f) => f.startsWith('node_modules/@tensorflow/tfjs-backend-webgl/')), 'webgl is not loaded by webgpu');
+    ])
+      assert.ok(files.includes(f), `${f} is missing`);
+    assert.ok(
+      !files.some((f) => f.startsWith('node_modules/@tensorflow/tfjs-backend-webgl/')),
+      'webgl is not loaded by webgpu',
+    );
     assert.ok(!files.some((f) => f.endsWith('.map') || f.endsWith('.d.ts')), 'no source maps or typings');
   });
 
   it('fails on a root that is neither a file nor a package', () => {
-    const r = spawnSync(process.execPath, [path.join(GPU, 'collect-files.cjs'), ROOT, 'no-such-package-xyz'], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [path.join(GPU, 'collect-files.cjs'), ROOT, 'no-such-package-xyz'], {
+      encoding: 'utf8',
+    });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /root no-such-package-xyz is neither a file nor a package/);
   });

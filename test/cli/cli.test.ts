@@ -25,7 +25,16 @@ describe('fcn command line, end to end', function () {
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /^backend: wasm/m);
     assert.match(r.err, /^memory plan: 64x96 batch 2/m);
-    for (const f of ['config.json', 'dataset.json', 'history.json', 'model.json', 'weights.bin', 'optimizer.bin', 'state.json', 'metrics.json']) {
+    for (const f of [
+      'config.json',
+      'dataset.json',
+      'history.json',
+      'model.json',
+      'weights.bin',
+      'optimizer.bin',
+      'state.json',
+      'metrics.json',
+    ]) {
       assert.ok(fs.existsSync(path.join(run, f)), `run folder lacks ${f}`);
     }
     const history = JSON.parse(fs.readFileSync(path.join(run, 'history.json'), 'utf8'));
@@ -50,7 +59,10 @@ describe('fcn command line, end to end', function () {
     const labels = await sharp(labelsFile).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
     const source = await sharp(image).metadata();
     assert.deepEqual([labels.info.width, labels.info.height], [source.width, source.height]);
-    assert.ok(labels.data.every((v) => v === 0 || v === 1), 'ids of the two road classes only');
+    assert.ok(
+      labels.data.every((v) => v === 0 || v === 1),
+      'ids of the two road classes only',
+    );
 
     // Resume an already finished run for 1 more epoch: it continues from epoch 2.
     r = fcn(['train', '--data', data, '--preset', 'smoke', '--out', run, '--resume', '--epochs', '3', '--no-progress']);
@@ -62,7 +74,9 @@ describe('fcn command line, end to end', function () {
   it('FCN_BACKEND=webgpu trains the smoke preset end to end (software GPU)', function () {
     const data = path.join(dir, 'road');
     const run = path.join(dir, 'run-webgpu');
-    const r = fcn(['train', '--data', data, '--preset', 'smoke', '--out', run, '--no-progress'], { FCN_BACKEND: 'webgpu' });
+    const r = fcn(['train', '--data', data, '--preset', 'smoke', '--out', run, '--no-progress'], {
+      FCN_BACKEND: 'webgpu',
+    });
     if (r.code !== 0 && /adapter|Vulkan|setup-mesa/.test(r.err)) {
       console.log(`      skipped: no WebGPU adapter here (${r.err.split('\n').find((l) => /adapter|Vulkan/.test(l))})`);
       this.skip();

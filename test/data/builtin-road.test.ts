@@ -33,11 +33,25 @@ describe('data/builtin-road', function () {
     await synthesizeRoadSet(a, { count: 4, seed: 5, progress: false });
     await synthesizeRoadSet(b, { count: 4, seed: 5, progress: false });
     assert.equal(treeHash(a), treeHash(b), 'same seed, same bytes');
-    assert.deepEqual(fs.readdirSync(path.join(a, 'training/image_2')), ['um_000000.png', 'um_000001.png', 'umm_000000.png', 'uu_000000.png']);
-    assert.deepEqual(fs.readdirSync(path.join(a, 'training/gt_image_2')),
-      ['um_lane_000000.png', 'um_lane_000001.png', 'um_road_000000.png', 'um_road_000001.png', 'umm_road_000000.png', 'uu_road_000000.png']);
+    assert.deepEqual(fs.readdirSync(path.join(a, 'training/image_2')), [
+      'um_000000.png',
+      'um_000001.png',
+      'umm_000000.png',
+      'uu_000000.png',
+    ]);
+    assert.deepEqual(fs.readdirSync(path.join(a, 'training/gt_image_2')), [
+      'um_lane_000000.png',
+      'um_lane_000001.png',
+      'um_road_000000.png',
+      'um_road_000001.png',
+      'umm_road_000000.png',
+      'uu_road_000000.png',
+    ]);
     assert.equal(fs.readdirSync(path.join(a, 'testing/image_2')).length, 1);
-    assert.equal(fs.readFileSync(path.join(a, 'training/calib/um_000000.txt'), 'utf8').split('\n').filter(Boolean).length, 8);
+    assert.equal(
+      fs.readFileSync(path.join(a, 'training/calib/um_000000.txt'), 'utf8').split('\n').filter(Boolean).length,
+      8,
+    );
 
     const ds = await openDataset('kitti-road', a);
     const report = await checkDataset(a, 'kitti-road', { progress: false });
@@ -80,7 +94,10 @@ describe('data/builtin-road', function () {
     const fallback = await resolveRoadDataset(root, { progress: false });
     assert.equal(fallback.builtin, true);
     assert.equal(fallback.dir, builtin);
-    assert.match(fallback.note, /KITTI Road not found in .*data_road; using the built-in road set .*builtin_road \(200 synthetic images/);
+    assert.match(
+      fallback.note,
+      /KITTI Road not found in .*data_road; using the built-in road set .*builtin_road \(200 synthetic images/,
+    );
     makeKittiRoad(root);
     const real = await resolveRoadDataset(root, { progress: false });
     assert.deepEqual([real.builtin, real.dir], [false, path.join(root, 'data_road')]);

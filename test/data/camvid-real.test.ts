@@ -9,7 +9,6 @@ import { classPixelCounts, medianFrequencyWeights } from '../../src/train/class-
 import { fcn, rmDir, tmpDir } from '../helpers';
 import { REAL_CAMVID, camvidSlice, realCamvidSkipReason } from './real-camvid';
 
-
 /** Train pixel shares (ids 0-11, 11 = void) as shared/data/camvid/README.md gives them, in %. */
 const README_SHARES = [16.85, 23.26, 0.98, 31.66, 4.49, 9.72, 1.17, 1.13, 5.87, 0.64, 0.29, 3.95];
 
@@ -26,8 +25,14 @@ describe('CamVid, real frames (shared/data/camvid)', function () {
   it('pairs 367 train and 101 val frames, all 480x360, with ids 0-11 only', async () => {
     const ds = await openDataset('camvid', REAL_CAMVID);
     assert.deepEqual(ds.splits, ['train', 'val']);
-    assert.deepEqual(ds.classes.map((c) => c.name), CAMVID_CLASSES.map((c) => c.name));
-    for (const [split, count] of [['train', 367], ['val', 101]] as const) {
+    assert.deepEqual(
+      ds.classes.map((c) => c.name),
+      CAMVID_CLASSES.map((c) => c.name),
+    );
+    for (const [split, count] of [
+      ['train', 367],
+      ['val', 101],
+    ] as const) {
       const scan = await ds.scan(split);
       assert.equal(scan.samples.length, count);
       assert.deepEqual([scan.imagesWithoutLabel, scan.labelsWithoutImage], [[], []]);
@@ -47,11 +52,20 @@ describe('CamVid, real frames (shared/data/camvid)', function () {
     for (const s of await ds.samples('train')) for (const v of (await loadGray8(s.labelPath!)).data) counts[v]++;
     const total = counts.reduce((a, b) => a + b, 0);
     README_SHARES.forEach((share, id) => {
-      assert.ok(Math.abs((100 * counts[id]) / total - share) <= 0.01 + 1e-9, `id ${id}: ${(100 * counts[id]) / total} vs ${share}`);
+      assert.ok(
+        Math.abs((100 * counts[id]) / total - share) <= 0.01 + 1e-9,
+        `id ${id}: ${(100 * counts[id]) / total} vs ${share}`,
+      );
     });
     const report = await checkDataset(REAL_CAMVID, 'camvid', { progress: false });
     assert.ok(report.ok);
-    assert.deepEqual(report.splits.map((s) => [s.split, s.images, s.usable]), [['train', 367, 367], ['val', 101, 101]]);
+    assert.deepEqual(
+      report.splits.map((s) => [s.split, s.images, s.usable]),
+      [
+        ['train', 367, 367],
+        ['val', 101, 101],
+      ],
+    );
   });
 
   it('median-frequency weights from the train labels: rare classes weigh most, the median class 1', async () => {
@@ -70,13 +84,25 @@ describe('CamVid, real frames (shared/data/camvid)', function () {
     try {
       const data = camvidSlice(path.join(dir, 'CamVid'), { train: 8, val: 8 });
       const run = path.join(dir, 'run');
-      let r = fcn(['train', '--dataset', 'camvid', '--data', data, '--preset', 'smoke', '--class-weights', 'median-frequency',
-        '--out', run, '--no-progress']);
+      let r = fcn([
+        'train',
+        '--dataset',
+        'camvid',
+        '--data',
+        data,
+        '--preset',
+        'smoke',
+        '--class-weights',
+        'median-frequency',
+        '--out',
+        run,
+        '--no-progress',
+      ]);
       assert.equal(r.code, 0, r.err);
       assert.match(r.err, /data: camvid at .*: 8 training, 8 validation images, 11 classes/);
       assert.match(r.err, /class weights \(median frequency\): sky [\d.]+, building/);
       const config = JSON.parse(fs.readFileSync(path.join(run, 'config.json'), 'utf8'));
-      assert.deepEqual(config.model.inputShape, [96, 128], 'the smoke preset keeps CamVid\'s 4:3');
+      assert.deepEqual(config.model.inputShape, [96, 128], "the smoke preset keeps CamVid's 4:3");
       assert.equal(config.classWeights.length, 11);
       r = fcn(['eval', '--run', run, '--no-progress']);
       assert.equal(r.code, 0, r.err);

@@ -9,12 +9,25 @@ import { openDataset } from '../../src/data/open';
 import { IGNORE_INDEX, type Split } from '../../src/data/types';
 import { DataError } from '../../src/util/errors';
 import {
-  CAMVID_FASTAI_CODES, CAMVID_FRAMES, CAMVID_LAYOUT_MAKERS, CAMVID_SEGNET_IDS, camvidFastaiId, makeCamvidFastai,
-  makeCamvidOriginal, makeCamvidSegnet, makeKittiRoad, type Rgb, STRAY, tmpDir,
+  CAMVID_FASTAI_CODES,
+  CAMVID_FRAMES,
+  CAMVID_LAYOUT_MAKERS,
+  CAMVID_SEGNET_IDS,
+  camvidFastaiId,
+  makeCamvidFastai,
+  makeCamvidOriginal,
+  makeCamvidSegnet,
+  makeKittiRoad,
+  type Rgb,
+  STRAY,
+  tmpDir,
 } from './fixtures';
 
 /** The fixture frames of each split, in the loaders' (sorted) order. */
-const framesOf = (split: string) => CAMVID_FRAMES.filter(([s]) => s === split).map(([, id]) => id).sort();
+const framesOf = (split: string) =>
+  CAMVID_FRAMES.filter(([s]) => s === split)
+    .map(([, id]) => id)
+    .sort();
 const frameIndex = (id: string) => CAMVID_FRAMES.findIndex(([, name]) => name === id);
 
 /** The 11-class id of a 32-label name, from the table's grouping (null = Void → ignore). */
@@ -49,8 +62,10 @@ describe('data/camvid', () => {
       for (const split of ['train', 'val', 'test'] as const) {
         const scan = await ds.scan(split);
         const annot = path.join(dir, `${split}annot`);
-        assert.deepEqual(scan.samples.map((s) => [s.id, s.imagePath, s.labelPath]),
-          framesOf(split).map((id) => [id, path.join(dir, split, `${id}.png`), path.join(annot, `${id}.png`)]));
+        assert.deepEqual(
+          scan.samples.map((s) => [s.id, s.imagePath, s.labelPath]),
+          framesOf(split).map((id) => [id, path.join(dir, split, `${id}.png`), path.join(annot, `${id}.png`)]),
+        );
         assert.deepEqual([scan.imagesWithoutLabel, scan.labelsWithoutImage], [[], []]);
       }
     });
@@ -68,8 +83,10 @@ describe('data/camvid', () => {
 
     it('refuses classes: 32 with a DataError naming the folder', async () => {
       const dir = makeCamvidSegnet(tmpDir());
-      await rejectsDataError(openDataset('camvid', dir, { classes: 32 }),
-        new RegExp(`^${escape(dir)} is SegNet's copy of CamVid, whose labels are already grouped into 11 classes`));
+      await rejectsDataError(
+        openDataset('camvid', dir, { classes: 32 }),
+        new RegExp(`^${escape(dir)} is SegNet's copy of CamVid, whose labels are already grouped into 11 classes`),
+      );
     });
   });
 
@@ -80,11 +97,18 @@ describe('data/camvid', () => {
       assert.equal(ds.dir, dir);
       assert.deepEqual(ds.splits, ['train', 'val']);
       const val = framesOf('val');
-      const train = CAMVID_FRAMES.map(([, id]) => id).filter((id) => !val.includes(id)).sort();
-      for (const [split, ids] of [['train', train], ['val', val]] as const) {
+      const train = CAMVID_FRAMES.map(([, id]) => id)
+        .filter((id) => !val.includes(id))
+        .sort();
+      for (const [split, ids] of [
+        ['train', train],
+        ['val', val],
+      ] as const) {
         const scan = await ds.scan(split);
-        assert.deepEqual(scan.samples.map((s) => [s.id, s.imagePath, s.labelPath]),
-          ids.map((id) => [id, path.join(dir, 'images', `${id}.png`), path.join(dir, 'labels', `${id}_P.png`)]));
+        assert.deepEqual(
+          scan.samples.map((s) => [s.id, s.imagePath, s.labelPath]),
+          ids.map((id) => [id, path.join(dir, 'images', `${id}.png`), path.join(dir, 'labels', `${id}_P.png`)]),
+        );
         assert.deepEqual([scan.imagesWithoutLabel, scan.labelsWithoutImage], [[], []]);
       }
       fs.rmSync(path.join(dir, 'valid.txt'));
@@ -94,7 +118,7 @@ describe('data/camvid', () => {
       await rejectsDataError(all.samples('val'), /has no val split; it has train/);
     });
 
-    it('groups the 32 ids into 11 by codes.txt\'s names; Void and the unknown 32 are ignored', async () => {
+    it("groups the 32 ids into 11 by codes.txt's names; Void and the unknown 32 are ignored", async () => {
       const ds = await openDataset('camvid', makeCamvidFastai(tmpDir()));
       const expect = (i: number, k: number) => {
         const id = camvidFastaiId(i, k);
@@ -104,11 +128,14 @@ describe('data/camvid', () => {
       const [first] = await ds.samples('train');
       const { label, unknown } = await ds.decodeLabelChecked(first.labelPath!);
       // Frame 0 holds id i at pixel i: Bicyclist 10, Car 8, Column_Pole 2, Road 3, Sidewalk 4, Sky 0, Void, Wall 1.
-      assert.deepEqual([2, 5, 8, 17, 19, 21, 30, 31].map((i) => label.data[i]), [10, 8, 2, 3, 4, 0, IGNORE_INDEX, 1]);
+      assert.deepEqual(
+        [2, 5, 8, 17, 19, 21, 30, 31].map((i) => label.data[i]),
+        [10, 8, 2, 3, 4, 0, IGNORE_INDEX, 1],
+      );
       assert.deepEqual(unknown, { count: 1, first: [7, 4], examples: ['id 32'] });
     });
 
-    it('reads ids by codes.txt\'s order, whatever it is', async () => {
+    it("reads ids by codes.txt's order, whatever it is", async () => {
       const reversed = [...CAMVID_FASTAI_CODES].reverse();
       const ds = await openDataset('camvid', makeCamvidFastai(tmpDir(), reversed));
       await assertLabels(ds, 'train', (i, k) => {
@@ -120,7 +147,10 @@ describe('data/camvid', () => {
     it('classes: 32 keeps 31 classes, Void ignored', async () => {
       const ds = await openDataset('camvid', makeCamvidFastai(tmpDir()), { classes: 32 });
       assert.equal(ds.classes.length, 31);
-      assert.deepEqual(ds.classes.map((c) => c.name), CAMVID_FASTAI_CODES.filter((n) => n !== 'Void'));
+      assert.deepEqual(
+        ds.classes.map((c) => c.name),
+        CAMVID_FASTAI_CODES.filter((n) => n !== 'Void'),
+      );
       for (const split of ds.splits) await assertLabels(ds, split, (i, k) => class31(camvidFastaiId(i, k)));
       const [first] = await ds.samples('train');
       assert.equal((await ds.decodeLabelChecked(first.labelPath!)).unknown.count, 1);
@@ -130,8 +160,10 @@ describe('data/camvid', () => {
       const codes = [...CAMVID_FASTAI_CODES];
       codes[4] = 'Lamppost';
       const dir = makeCamvidFastai(tmpDir(), codes);
-      await rejectsDataError(openDataset('camvid', dir),
-        new RegExp(`${escape(path.join(dir, 'codes.txt'))} line 5: "Lamppost" is not one of CamVid's 32 labels`));
+      await rejectsDataError(
+        openDataset('camvid', dir),
+        new RegExp(`${escape(path.join(dir, 'codes.txt'))} line 5: "Lamppost" is not one of CamVid's 32 labels`),
+      );
     });
   });
 
@@ -145,16 +177,27 @@ describe('data/camvid', () => {
       const ds = await openDataset('camvid', dir);
       assert.equal(ds.dir, dir);
       assert.deepEqual(ds.splits, ['train']);
-      assert.deepEqual((await ds.samples('train')).map((s) => [s.id, s.imagePath, s.labelPath]),
-        CAMVID_FRAMES.map(([, id]) => id).sort().map((id) => [id, path.join(dir, '701_StillsRaw_full', `${id}.png`),
-          path.join(dir, 'LabeledApproved_full', `${id}_L.png`)]));
+      assert.deepEqual(
+        (await ds.samples('train')).map((s) => [s.id, s.imagePath, s.labelPath]),
+        CAMVID_FRAMES.map(([, id]) => id)
+          .sort()
+          .map((id) => [
+            id,
+            path.join(dir, '701_StillsRaw_full', `${id}.png`),
+            path.join(dir, 'LabeledApproved_full', `${id}_L.png`),
+          ]),
+      );
       await rejectsDataError(ds.samples('val'), /has no val split; it has train/);
     });
 
     it('with train.txt, val.txt and test.txt has those splits', async () => {
       const ds = await openDataset('camvid', makeCamvidOriginal(tmpDir(), COLORS, true));
       assert.deepEqual(ds.splits, ['train', 'val', 'test']);
-      for (const split of ds.splits) assert.deepEqual((await ds.samples(split)).map((s) => s.id), framesOf(split));
+      for (const split of ds.splits)
+        assert.deepEqual(
+          (await ds.samples(split)).map((s) => s.id),
+          framesOf(split),
+        );
     });
 
     it('groups the colours into 11; void black and a stray colour are ignored, the stray reported', async () => {
@@ -168,8 +211,10 @@ describe('data/camvid', () => {
       assert.deepEqual(unknown, { count: 1, first: [4, 4], examples: ['(63,63,0)'] });
       // Known colours, written out: road (128,64,128), sidewalk (0,0,192), sky (128,128,128), void (0,0,0).
       const at = (rgb: Rgb) => label.data[COLORS.findIndex((c) => c.join() === rgb.join())];
-      assert.deepEqual([at([128, 64, 128]), at([0, 0, 192]), at([128, 128, 128]), at([0, 0, 0])],
-        [3, 4, 0, IGNORE_INDEX]);
+      assert.deepEqual(
+        [at([128, 64, 128]), at([0, 0, 192]), at([128, 128, 128]), at([0, 0, 0])],
+        [3, 4, 0, IGNORE_INDEX],
+      );
     });
 
     it('classes: 32 keeps 31 classes, Void ignored', async () => {
@@ -190,21 +235,29 @@ describe('data/camvid', () => {
     }
   });
 
-  it('names another dataset\'s folder, and says what a CamVid folder holds', async () => {
+  it("names another dataset's folder, and says what a CamVid folder holds", async () => {
     const road = makeKittiRoad(tmpDir());
     await rejectsDataError(openDataset('camvid', road), /looks like kitti-road \(training\/image_2.*not camvid/);
     const other = tmpDir();
     fs.mkdirSync(path.join(other, 'x'));
-    await rejectsDataError(openDataset('camvid', other),
-      /does not hold a camvid layout; expected train\/ \+ trainannot\/ \(SegNet\), images\/ \+ labels\/ \+ codes\.txt/);
+    await rejectsDataError(
+      openDataset('camvid', other),
+      /does not hold a camvid layout; expected train\/ \+ trainannot\/ \(SegNet\), images\/ \+ labels\/ \+ codes\.txt/,
+    );
   });
 
   it('`data check` counts the splits and the class shares and warns about the unknown id', async () => {
     const dir = makeCamvidSegnet(tmpDir());
     const report = await checkDataset(dir, 'camvid', { progress: false });
     assert.ok(report.ok);
-    assert.deepEqual(report.splits.map((s) => [s.split, s.images, s.labels, s.usable]),
-      [['train', 2, 2, 2], ['val', 1, 1, 1], ['test', 1, 1, 1]]);
+    assert.deepEqual(
+      report.splits.map((s) => [s.split, s.images, s.labels, s.usable]),
+      [
+        ['train', 2, 2, 2],
+        ['val', 1, 1, 1],
+        ['test', 1, 1, 1],
+      ],
+    );
     // The fixture's 4 frames of 48 pixels cycle through 13 values from shifts 0-3.
     const counts = new Map<number, number>();
     for (let k = 0; k < 4; k++) {
@@ -215,12 +268,16 @@ describe('data/camvid', () => {
       }
     }
     const name = (id: number) => (id === IGNORE_INDEX ? 'ignore' : CAMVID_CLASSES[id].name);
-    assert.deepEqual(report.classes.map((c) => [c.id, c.name, c.pixels, c.share]),
-      [...counts].sort(([a], [b]) => a - b).map(([id, n]) => [id, name(id), n, n / 192]));
+    assert.deepEqual(
+      report.classes.map((c) => [c.id, c.name, c.pixels, c.share]),
+      [...counts].sort(([a], [b]) => a - b).map(([id, n]) => [id, name(id), n, n / 192]),
+    );
     const warnings = report.problems.filter((p) => p.severity === 'warning');
     assert.equal(warnings.length, 4);
     const [first] = framesOf('train');
-    assert.match(warnings.find((w) => w.file.endsWith(`trainannot/${first}.png`))!.message,
-      /3 pixels with values no class has \(id 40\), first at x=4 y=1; they are ignored/);
+    assert.match(
+      warnings.find((w) => w.file.endsWith(`trainannot/${first}.png`))!.message,
+      /3 pixels with values no class has \(id 40\), first at x=4 y=1; they are ignored/,
+    );
   });
 });

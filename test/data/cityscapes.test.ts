@@ -13,7 +13,10 @@ describe('data/cityscapes', () => {
   it('has the 35-row table with 19 evaluated train ids', () => {
     assert.equal(CITYSCAPES_LABELS.length, 35);
     const evaluated = CITYSCAPES_LABELS.filter((l) => !l.ignoreInEval).map((l) => l.trainId);
-    assert.deepEqual(evaluated, Array.from({ length: 19 }, (_, i) => i));
+    assert.deepEqual(
+      evaluated,
+      Array.from({ length: 19 }, (_, i) => i),
+    );
   });
 
   it('decodes label ids to train ids per the table, void and ignored ids to 255', async () => {
@@ -22,7 +25,10 @@ describe('data/cityscapes', () => {
     const ds = await openDataset('cityscapes', root);
     assert.deepEqual(ds.splits, ['train', 'val', 'test']);
     const train = await ds.samples('train');
-    assert.deepEqual(train.map((s) => s.id), ['aachen_000000_000019', 'bochum_000000_000313']);
+    assert.deepEqual(
+      train.map((s) => s.id),
+      ['aachen_000000_000019', 'bochum_000000_000313'],
+    );
     assert.equal(ds.classes.length, 19);
     assert.equal(ds.classes[13].name, 'car');
     const label = await ds.decodeLabel(train[1].labelPath!);
@@ -33,14 +39,20 @@ describe('data/cityscapes', () => {
     }
     // void 0-6 and ignored 9, 14, 29 are 255; evaluated 7 8 11 23 24 26 33 -> 0 1 2 10 11 13 18.
     const present = new Set(label.data);
-    assert.deepEqual([...present].sort((a, b) => a - b), [0, 1, 2, 10, 11, 13, 18, IGNORE_INDEX]);
+    assert.deepEqual(
+      [...present].sort((a, b) => a - b),
+      [0, 1, 2, 10, 11, 13, 18, IGNORE_INDEX],
+    );
   });
 
   it('never hands out the void-only test labels', async () => {
     const root = tmpDir();
     makeCityscapes(root);
     const ds = await openDataset('cityscapes', path.join(root, 'cityscapes'));
-    assert.deepEqual((await ds.samples('test')).map((s) => s.labelPath), [null]);
+    assert.deepEqual(
+      (await ds.samples('test')).map((s) => s.labelPath),
+      [null],
+    );
   });
 
   it('trains on the 27 non-void classes with classSet all', async () => {
@@ -69,14 +81,26 @@ describe('data/cityscapes', () => {
     makeCityscapes(root);
     const report = await checkDataset(root, 'cityscapes', { progress: false });
     assert.equal(report.ok, true, report.problems.map((p) => p.message).join('\n'));
-    assert.deepEqual(report.splits.map((s) => [s.split, s.images, s.usable]), [['train', 2, 2], ['val', 1, 1], ['test', 1, 1]]);
+    assert.deepEqual(
+      report.splits.map((s) => [s.split, s.images, s.usable]),
+      [
+        ['train', 2, 2],
+        ['val', 1, 1],
+        ['test', 1, 1],
+      ],
+    );
   });
 
   it('downsize writes a seeded subset in the same layout at the new size', async () => {
     const root = tmpDir();
     const src = makeCityscapes(root);
     const out = path.join(root, 'small');
-    const written = await downsizeCityscapes(src, out, { counts: { train: 1, val: 1, test: 1 }, size: [8, 16], seed: 0, progress: false });
+    const written = await downsizeCityscapes(src, out, {
+      counts: { train: 1, val: 1, test: 1 },
+      size: [8, 16],
+      seed: 0,
+      progress: false,
+    });
     assert.deepEqual(written, { train: 1, val: 1, test: 1 });
     const ds = await openDataset('cityscapes', out);
     const [s] = await ds.samples('train');

@@ -25,7 +25,13 @@ function chunk(type: string, data: Buffer): Buffer {
 }
 
 /** PNG bytes: channels 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA; depth 8 or 16; samples row-major. */
-export function encodePng(width: number, height: number, channels: 1 | 2 | 3 | 4, depth: 8 | 16, samples: ArrayLike<number>): Buffer {
+export function encodePng(
+  width: number,
+  height: number,
+  channels: 1 | 2 | 3 | 4,
+  depth: 8 | 16,
+  samples: ArrayLike<number>,
+): Buffer {
   const colorType = { 1: 0, 2: 4, 3: 2, 4: 6 }[channels];
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
@@ -43,7 +49,9 @@ export function encodePng(width: number, height: number, channels: 1 | 2 | 3 | 4
   }
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr), chunk('IDAT', zlib.deflateSync(raw)), chunk('IEND', Buffer.alloc(0)),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
   ]);
 }
 
@@ -60,7 +68,8 @@ export function writeFile(file: string, bytes: Buffer | string): void {
 /** A deterministic RGB image with some texture. */
 export function rgbSamples(width: number, height: number, salt: number): number[] {
   const out: number[] = [];
-  for (let i = 0; i < width * height; i++) out.push((i * 7 + salt) % 256, (i * 13 + salt * 3) % 256, (i * 29 + salt * 5) % 256);
+  for (let i = 0; i < width * height; i++)
+    out.push((i * 7 + salt) % 256, (i * 13 + salt * 3) % 256, (i * 29 + salt * 5) % 256);
   return out;
 }
 
@@ -92,20 +101,27 @@ export function kittiRoadPixel(width: number, height: number) {
 }
 
 const CALIB = ['P0', 'P1', 'P2', 'P3', 'R0_rect', 'Tr_velo_to_cam', 'Tr_imu_to_velo', 'Tr_cam_to_road']
-  .map((k) => `${k}: ${Array.from({ length: k === 'R0_rect' ? 9 : 12 }, (_, i) => (i % 4 === 0 ? 1 : 0)).join(' ')}`).join('\n');
+  .map((k) => `${k}: ${Array.from({ length: k === 'R0_rect' ? 9 : 12 }, (_, i) => (i % 4 === 0 ? 1 : 0)).join(' ')}`)
+  .join('\n');
 
 /** data_road/ with um (road + lane), umm, uu training frames at two odd sizes, and two testing frames. */
 export function makeKittiRoad(root: string): string {
   const dir = path.join(root, 'data_road');
-  const frames: [string, number, number][] = [['um_000000', 25, 8], ['umm_000000', 24, 7], ['uu_000000', 25, 8]];
+  const frames: [string, number, number][] = [
+    ['um_000000', 25, 8],
+    ['umm_000000', 24, 7],
+    ['uu_000000', 25, 8],
+  ];
   for (const [id, w, h] of frames) {
     writeRgb(path.join(dir, 'training/image_2', `${id}.png`), w, h, id.length);
     writeFile(path.join(dir, 'training/calib', `${id}.txt`), CALIB);
     const [cat, num] = id.split('_');
     writeFile(path.join(dir, 'training/gt_image_2', `${cat}_road_${num}.png`), colorLabel(w, h, kittiRoadPixel(w, h)));
     if (cat === 'um') {
-      writeFile(path.join(dir, 'training/gt_image_2', `um_lane_${num}.png`),
-        colorLabel(w, h, (x, y) => (y >= h / 2 && x >= w / 2 ? MAGENTA : RED)));
+      writeFile(
+        path.join(dir, 'training/gt_image_2', `um_lane_${num}.png`),
+        colorLabel(w, h, (x, y) => (y >= h / 2 && x >= w / 2 ? MAGENTA : RED)),
+      );
     }
   }
   for (const id of ['um_000000', 'uu_000000']) {
@@ -117,8 +133,17 @@ export function makeKittiRoad(root: string): string {
 
 /** The 11 classes + void of the Ros et al. table, and a stray colour. */
 export const ROS_COLORS: Rgb[] = [
-  [128, 128, 128], [128, 0, 0], [128, 64, 128], [0, 0, 192], [64, 64, 128], [128, 128, 0],
-  [192, 192, 128], [64, 0, 128], [192, 128, 128], [64, 64, 0], [0, 128, 192],
+  [128, 128, 128],
+  [128, 0, 0],
+  [128, 64, 128],
+  [0, 0, 192],
+  [64, 64, 128],
+  [128, 128, 0],
+  [192, 192, 128],
+  [64, 0, 128],
+  [192, 128, 128],
+  [64, 64, 0],
+  [0, 128, 192],
 ];
 export const STRAY: Rgb = [63, 63, 0];
 
@@ -134,9 +159,16 @@ export function rosPixel(width: number) {
 /** KITTI_SEMANTIC/{Training_00,Validation_07}/{RGB,GT}, or the re-split Training/ + Testing/RGB. */
 export function makeKittiSemantic(root: string, variant: 'original' | 'resplit'): string {
   const dir = path.join(root, 'KITTI_SEMANTIC');
-  const splits: [string, number, number, string[], boolean][] = variant === 'original'
-    ? [['Training_00', 25, 8, ['000050', '000172'], true], ['Validation_07', 24, 7, ['000003'], true]]
-    : [['Training', 25, 8, ['000050', '000172'], true], ['Testing', 24, 7, ['000003'], false]];
+  const splits: [string, number, number, string[], boolean][] =
+    variant === 'original'
+      ? [
+          ['Training_00', 25, 8, ['000050', '000172'], true],
+          ['Validation_07', 24, 7, ['000003'], true],
+        ]
+      : [
+          ['Training', 25, 8, ['000050', '000172'], true],
+          ['Testing', 24, 7, ['000003'], false],
+        ];
   for (const [folder, w, h, names, labelled] of splits) {
     for (const n of names) {
       writeRgb(path.join(dir, folder, 'RGB', `${n}.png`), w, h, Number(n));
@@ -157,8 +189,20 @@ export function makeKittiOfficial(root: string): string {
     writeRgb(path.join(dir, 'training/image_2', `${n}.png`), w, h, 1);
     const ids = Array.from({ length: w * h }, (_, i) => OFFICIAL_IDS[i % OFFICIAL_IDS.length]);
     writeFile(path.join(dir, 'training/semantic', `${n}.png`), encodePng(w, h, 1, 8, ids));
-    writeFile(path.join(dir, 'training/semantic_rgb', `${n}.png`), encodePng(w, h, 3, 8, new Array(w * h * 3).fill(128)));
-    writeFile(path.join(dir, 'training/instance', `${n}.png`), encodePng(w, h, 1, 16, ids.map((id, i) => id * 256 + (i % 3))));
+    writeFile(
+      path.join(dir, 'training/semantic_rgb', `${n}.png`),
+      encodePng(w, h, 3, 8, new Array(w * h * 3).fill(128)),
+    );
+    writeFile(
+      path.join(dir, 'training/instance', `${n}.png`),
+      encodePng(
+        w,
+        h,
+        1,
+        16,
+        ids.map((id, i) => id * 256 + (i % 3)),
+      ),
+    );
     writeRgb(path.join(dir, 'testing/image_2', `${n}.png`), w, h, 2);
   }
   return dir;
@@ -173,22 +217,65 @@ export function makeCityscapes(root: string): string {
   const w = 32;
   const h = 16;
   const frames: [string, string][] = [
-    ['train', 'aachen_000000_000019'], ['train', 'bochum_000000_000313'],
-    ['val', 'frankfurt_000000_000294'], ['test', 'berlin_000000_000019'],
+    ['train', 'aachen_000000_000019'],
+    ['train', 'bochum_000000_000313'],
+    ['val', 'frankfurt_000000_000294'],
+    ['test', 'berlin_000000_000019'],
   ];
   for (const [split, name] of frames) {
     const city = name.split('_')[0];
     writeRgb(path.join(dir, 'leftImg8bit', split, city, `${name}_leftImg8bit.png`), w, h, name.length);
     const gt = path.join(dir, 'gtFine', split, city, name);
     const ids = Array.from({ length: w * h }, (_, i) =>
-      split === 'test' ? i % 3 : CITYSCAPES_IDS[Math.floor(i / 2) % CITYSCAPES_IDS.length]);
+      split === 'test' ? i % 3 : CITYSCAPES_IDS[Math.floor(i / 2) % CITYSCAPES_IDS.length],
+    );
     writeFile(`${gt}_gtFine_labelIds.png`, encodePng(w, h, 1, 8, ids));
-    writeFile(`${gt}_gtFine_instanceIds.png`, encodePng(w, h, 1, 16, ids.map((id, i) => (id === 26 ? 26000 + (i % 2) : id))));
-    writeFile(`${gt}_gtFine_color.png`, encodePng(w, h, 4, 8, ids.flatMap(() => [128, 64, 128, 255])));
-    writeFile(`${gt}_gtFine_polygons.json`, JSON.stringify({
-      imgHeight: h, imgWidth: w,
-      objects: [{ label: 'road', polygon: [[0, 8], [31, 8], [31, 15], [0, 15]] }, { label: 'cargroup', polygon: [[2, 2], [6, 2], [6, 6]] }],
-    }));
+    writeFile(
+      `${gt}_gtFine_instanceIds.png`,
+      encodePng(
+        w,
+        h,
+        1,
+        16,
+        ids.map((id, i) => (id === 26 ? 26000 + (i % 2) : id)),
+      ),
+    );
+    writeFile(
+      `${gt}_gtFine_color.png`,
+      encodePng(
+        w,
+        h,
+        4,
+        8,
+        ids.flatMap(() => [128, 64, 128, 255]),
+      ),
+    );
+    writeFile(
+      `${gt}_gtFine_polygons.json`,
+      JSON.stringify({
+        imgHeight: h,
+        imgWidth: w,
+        objects: [
+          {
+            label: 'road',
+            polygon: [
+              [0, 8],
+              [31, 8],
+              [31, 15],
+              [0, 15],
+            ],
+          },
+          {
+            label: 'cargroup',
+            polygon: [
+              [2, 2],
+              [6, 2],
+              [6, 6],
+            ],
+          },
+        ],
+      }),
+    );
   }
   return dir;
 }
@@ -196,17 +283,27 @@ export function makeCityscapes(root: string): string {
 /** CamVid gray label values of the SegNet copy: every class 0-10, void 11 and an unknown 40, cycling. */
 export const CAMVID_SEGNET_IDS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 40];
 const camvidGray = (w: number, h: number, shift: number) =>
-  encodePng(w, h, 1, 8,
-    Array.from({ length: w * h }, (_, i) => CAMVID_SEGNET_IDS[(i + shift) % CAMVID_SEGNET_IDS.length]));
+  encodePng(
+    w,
+    h,
+    1,
+    8,
+    Array.from({ length: w * h }, (_, i) => CAMVID_SEGNET_IDS[(i + shift) % CAMVID_SEGNET_IDS.length]),
+  );
 
 /** CamVid frames of the fixtures: [split, name], names as the real sequences spell them. */
 export const CAMVID_FRAMES: readonly [string, string][] = [
-  ['train', '0001TP_006690'], ['train', '0006R0_f00930'], ['val', '0016E5_07959'], ['test', 'Seq05VD_f00000'],
+  ['train', '0001TP_006690'],
+  ['train', '0006R0_f00930'],
+  ['val', '0016E5_07959'],
+  ['test', 'Seq05VD_f00000'],
 ];
 
 /** A split list: line(name) for each frame of `split`. */
 const camvidList = (split: string, line: (id: string) => string) =>
-  CAMVID_FRAMES.filter(([s]) => s === split).map(([, id]) => `${line(id)}\n`).join('');
+  CAMVID_FRAMES.filter(([s]) => s === split)
+    .map(([, id]) => `${line(id)}\n`)
+    .join('');
 
 /**
  * CamVid/ in SegNet's layout: 2 train, 1 val, 1 test frame (8x6), labels
@@ -220,18 +317,48 @@ export function makeCamvidSegnet(root: string): string {
     writeFile(path.join(dir, `${split}annot`, `${id}.png`), camvidGray(8, 6, k));
   });
   for (const split of ['train', 'val', 'test']) {
-    writeFile(path.join(dir, `${split}.txt`),
-      camvidList(split, (id) => `/SegNet/CamVid/${split}/${id}.png /SegNet/CamVid/${split}annot/${id}.png`));
+    writeFile(
+      path.join(dir, `${split}.txt`),
+      camvidList(split, (id) => `/SegNet/CamVid/${split}/${id}.png /SegNet/CamVid/${split}annot/${id}.png`),
+    );
   }
   return dir;
 }
 
 /** fastai's codes.txt, as shipped (its line k names label id k). */
 export const CAMVID_FASTAI_CODES: readonly string[] = [
-  'Animal', 'Archway', 'Bicyclist', 'Bridge', 'Building', 'Car', 'CartLuggagePram', 'Child', 'Column_Pole', 'Fence',
-  'LaneMkgsDriv', 'LaneMkgsNonDriv', 'Misc_Text', 'MotorcycleScooter', 'OtherMoving', 'ParkingBlock', 'Pedestrian',
-  'Road', 'RoadShoulder', 'Sidewalk', 'SignSymbol', 'Sky', 'SUVPickupTruck', 'TrafficCone', 'TrafficLight', 'Train',
-  'Tree', 'Truck_Bus', 'Tunnel', 'VegetationMisc', 'Void', 'Wall',
+  'Animal',
+  'Archway',
+  'Bicyclist',
+  'Bridge',
+  'Building',
+  'Car',
+  'CartLuggagePram',
+  'Child',
+  'Column_Pole',
+  'Fence',
+  'LaneMkgsDriv',
+  'LaneMkgsNonDriv',
+  'Misc_Text',
+  'MotorcycleScooter',
+  'OtherMoving',
+  'ParkingBlock',
+  'Pedestrian',
+  'Road',
+  'RoadShoulder',
+  'Sidewalk',
+  'SignSymbol',
+  'Sky',
+  'SUVPickupTruck',
+  'TrafficCone',
+  'TrafficLight',
+  'Train',
+  'Tree',
+  'Truck_Bus',
+  'Tunnel',
+  'VegetationMisc',
+  'Void',
+  'Wall',
 ];
 
 /**
@@ -253,7 +380,10 @@ export function makeCamvidFastai(root: string, codes: readonly string[] = CAMVID
     writeFile(path.join(dir, 'labels', `${id}_P.png`), encodePng(8, 5, 1, 8, ids));
   });
   writeFile(path.join(dir, 'codes.txt'), codes.join('\n') + '\n');
-  writeFile(path.join(dir, 'valid.txt'), camvidList('val', (id) => `${id}.png`));
+  writeFile(
+    path.join(dir, 'valid.txt'),
+    camvidList('val', (id) => `${id}.png`),
+  );
   return dir;
 }
 
@@ -267,12 +397,17 @@ export function makeCamvidOriginal(root: string, colors: readonly Rgb[], lists =
   const dir = path.join(root, 'CamVid');
   CAMVID_FRAMES.forEach(([, id], k) => {
     writeRgb(path.join(dir, '701_StillsRaw_full', `${id}.png`), 7, 5, k);
-    writeFile(path.join(dir, 'LabeledApproved_full', `${id}_L.png`),
-      colorLabel(7, 5, (x, y) => colors[(y * 7 + x + k) % colors.length]));
+    writeFile(
+      path.join(dir, 'LabeledApproved_full', `${id}_L.png`),
+      colorLabel(7, 5, (x, y) => colors[(y * 7 + x + k) % colors.length]),
+    );
   });
   if (lists) {
     for (const split of ['train', 'val', 'test']) {
-      writeFile(path.join(dir, `${split}.txt`), camvidList(split, (id) => `${id}.png`));
+      writeFile(
+        path.join(dir, `${split}.txt`),
+        camvidList(split, (id) => `${id}.png`),
+      );
     }
   }
   return dir;
@@ -280,6 +415,7 @@ export function makeCamvidOriginal(root: string, colors: readonly Rgb[], lists =
 
 /** One maker per CamVid layout, with the layout kind `detectLayout` should report for it. */
 export const CAMVID_LAYOUT_MAKERS = [
-  ['camvid-segnet', makeCamvidSegnet], ['camvid-fastai', makeCamvidFastai],
+  ['camvid-segnet', makeCamvidSegnet],
+  ['camvid-fastai', makeCamvidFastai],
   ['camvid-original', (r: string) => makeCamvidOriginal(r, [STRAY])],
 ] as const;

@@ -42,13 +42,17 @@ describe('data/kitti-road-archive', () => {
 
   it('names a missing or non-zip archive', async () => {
     const root = tmpDir();
-    await assert.rejects(importKittiRoad(path.join(root, 'none.zip'), root), /none\.zip does not exist; download data_road\.zip from https:/);
+    await assert.rejects(
+      importKittiRoad(path.join(root, 'none.zip'), root),
+      /none\.zip does not exist; download data_road\.zip from https:/,
+    );
     fs.writeFileSync(path.join(root, 'bad.zip'), '<html>login</html>');
     await assert.rejects(importKittiRoad(path.join(root, 'bad.zip'), root), /bad\.zip is not a readable zip archive/);
   });
 
   it('keeps entry paths inside the target', () => {
     assert.equal(safeEntryPath('/d', 'data_road/x.png'), path.resolve('/d/data_road/x.png'));
-    for (const bad of ['../x', 'a/../../x', '/etc/passwd', 'C:/x', 'a\\..\\..\\x']) assert.equal(safeEntryPath('/d', bad), null, bad);
+    for (const bad of ['../x', 'a/../../x', '/etc/passwd', 'C:/x', 'a\\..\\..\\x'])
+      assert.equal(safeEntryPath('/d', bad), null, bad);
   });
 });

@@ -13,7 +13,10 @@ describe('data/kitti-semantic', () => {
     makeKittiSemantic(root, 'original');
     const ds = await openDataset('kitti-semantic', root);
     assert.deepEqual(ds.splits, ['train', 'val']);
-    assert.deepEqual((await ds.samples('train')).map((s) => s.id), ['000050', '000172']);
+    assert.deepEqual(
+      (await ds.samples('train')).map((s) => s.id),
+      ['000050', '000172'],
+    );
     assert.deepEqual(ds.classes.map((c) => c.name).slice(0, 3), ['Sky', 'Building', 'Road']);
     const [val] = await ds.samples('val');
     const { label, unknown } = await ds.decodeLabelChecked(val.labelPath!);
@@ -43,13 +46,18 @@ describe('data/kitti-semantic', () => {
     makeKittiSemantic(root, 'resplit');
     const ds = await openDataset('kitti-semantic', root);
     assert.deepEqual(ds.splits, ['train', 'test']);
-    assert.deepEqual((await ds.samples('test')).map((s) => s.labelPath), [null]);
+    assert.deepEqual(
+      (await ds.samples('test')).map((s) => s.labelPath),
+      [null],
+    );
   });
 
   it('uses a differently coloured table given as JSON', async () => {
     const root = tmpDir();
     makeKittiSemantic(root, 'original');
-    const table = JSON.parse(fs.readFileSync(path.join(__dirname, '../../src/data/classes/kitti-semantic.json'), 'utf8'));
+    const table = JSON.parse(
+      fs.readFileSync(path.join(__dirname, '../../src/data/classes/kitti-semantic.json'), 'utf8'),
+    );
     table.classes[2].color = [63, 63, 0];
     const file = path.join(root, 'table.json');
     fs.writeFileSync(file, JSON.stringify(table));
@@ -62,18 +70,28 @@ describe('data/kitti-semantic', () => {
     await assert.rejects(openDataset('kitti-semantic', root, { colorTable: file }), /colour table .* must be/);
   });
 
-  it('maps the official benchmark\'s Cityscapes ids to the 19 train ids; reads its 16-bit instance file', async () => {
+  it("maps the official benchmark's Cityscapes ids to the 19 train ids; reads its 16-bit instance file", async () => {
     const root = tmpDir();
     const dir = makeKittiOfficial(root);
     const ds = await openDataset('kitti-semantic', root);
     assert.equal(ds.classes.length, 19);
     const train = await ds.samples('train');
-    assert.deepEqual(train.map((s) => s.id), ['000000_10', '000001_10']);
+    assert.deepEqual(
+      train.map((s) => s.id),
+      ['000000_10', '000001_10'],
+    );
     const label = await ds.decodeLabel(train[0].labelPath!);
     // ids 0 7 8 11 26 9 23 33 14 24 -> trainIds 255 0 1 2 13 255 10 18 255 11
     const trainIds = [255, 0, 1, 2, 13, 255, 10, 18, 255, 11];
-    assert.deepEqual([...label.data], Array.from({ length: 20 }, (_, i) => trainIds[i % 10]));
+    assert.deepEqual(
+      [...label.data],
+      Array.from({ length: 20 }, (_, i) => trainIds[i % 10]),
+    );
     const inst = await loadGray16(path.join(dir, 'training/instance/000000_10.png'));
-    assert.deepEqual([...inst.data].slice(0, 3), [OFFICIAL_IDS[0] * 256, OFFICIAL_IDS[1] * 256 + 1, OFFICIAL_IDS[2] * 256 + 2]);
+    assert.deepEqual([...inst.data].slice(0, 3), [
+      OFFICIAL_IDS[0] * 256,
+      OFFICIAL_IDS[1] * 256 + 1,
+      OFFICIAL_IDS[2] * 256 + 2,
+    ]);
   });
 });

@@ -6,8 +6,8 @@ import * as path from 'node:path';
  * shared/data/camvid on the developers' and CI's machines; FCN_CAMVID_DIR
  * names another copy. Tests never write there (it is read-only in CI).
  */
-export const REAL_CAMVID = process.env.FCN_CAMVID_DIR?.trim()
-  || path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'camvid');
+export const REAL_CAMVID =
+  process.env.FCN_CAMVID_DIR?.trim() || path.resolve(__dirname, '..', '..', '..', 'shared', 'data', 'camvid');
 
 /** Why the real-frame tests cannot run, or null. */
 export function realCamvidSkipReason(): string | null {
@@ -19,7 +19,11 @@ export function realCamvidSkipReason(): string | null {
 /** Copies the first `train` and `val` frames (and labels) of the real set into `dest`, in SegNet's layout. */
 export function camvidSlice(dest: string, counts: { train: number; val: number }): string {
   for (const split of ['train', 'val'] as const) {
-    const names = fs.readdirSync(path.join(REAL_CAMVID, split)).filter((n) => n.endsWith('.png')).sort().slice(0, counts[split]);
+    const names = fs
+      .readdirSync(path.join(REAL_CAMVID, split))
+      .filter((n) => n.endsWith('.png'))
+      .sort()
+      .slice(0, counts[split]);
     for (const folder of [split, `${split}annot`]) {
       fs.mkdirSync(path.join(dest, folder), { recursive: true });
       for (const n of names) fs.copyFileSync(path.join(REAL_CAMVID, folder, n), path.join(dest, folder, n));

@@ -14,8 +14,10 @@ describe('eval/collapseWarning', () => {
   };
 
   it('warns when over 99% of pixels go to one class while two or more classes hold 5% of the labels', () => {
-    assert.equal(collapseWarning(matrix([100, 0, 0]), NAMES),
-      'validation predictions collapsed: 100.0% of pixels predicted as "not road" while 3 classes each hold 5% or more of the labels');
+    assert.equal(
+      collapseWarning(matrix([100, 0, 0]), NAMES),
+      'validation predictions collapsed: 100.0% of pixels predicted as "not road" while 3 classes each hold 5% or more of the labels',
+    );
   });
 
   it('is quiet for a prediction that uses several classes, and for an empty matrix', () => {

@@ -1,7 +1,5 @@
 import { strict as assert } from 'node:assert';
-import {
-  accumulateConfusion, createConfusionMatrix, segmentationMetrics,
-} from '../../src/eval/confusion';
+import { accumulateConfusion, createConfusionMatrix, segmentationMetrics } from '../../src/eval/confusion';
 import { ConfigError, DataError } from '../../src/util/errors';
 
 const close = (actual: number | null, expected: number, what: string) => {
@@ -18,12 +16,7 @@ describe('eval/confusion', () => {
 
   it('counts valid pixels with rows = ground truth, columns = prediction', () => {
     const cm = accumulateConfusion(createConfusionMatrix(4), labels, preds);
-    assert.deepEqual(Array.from(cm.counts), [
-      3, 1, 0, 0,
-      0, 2, 1, 0,
-      1, 0, 1, 0,
-      0, 0, 0, 0,
-    ]);
+    assert.deepEqual(Array.from(cm.counts), [3, 1, 0, 0, 0, 2, 1, 0, 1, 0, 1, 0, 0, 0, 0, 0]);
   });
 
   it('derives every score from tp/fp/fn, with an absent class null and out of the mean', () => {
@@ -77,26 +70,39 @@ describe('eval/confusion', () => {
   });
 
   it('takes Int32Array maps and another ignore index', () => {
-    const cm = accumulateConfusion(createConfusionMatrix(2), Int32Array.from([-1, 1, 0]), Int32Array.from([0, 1, 1]), -1);
+    const cm = accumulateConfusion(
+      createConfusionMatrix(2),
+      Int32Array.from([-1, 1, 0]),
+      Int32Array.from([0, 1, 1]),
+      -1,
+    );
     assert.deepEqual(Array.from(cm.counts), [0, 1, 0, 1]);
   });
 
   it('throws DataError naming a label that is neither a class nor ignore', () => {
-    assert.throws(() => accumulateConfusion(createConfusionMatrix(4), Uint8Array.from([0, 7]), Uint8Array.from([0, 0])),
-      (e: unknown) => e instanceof DataError && /label 7 at pixel 1/.test(e.message));
+    assert.throws(
+      () => accumulateConfusion(createConfusionMatrix(4), Uint8Array.from([0, 7]), Uint8Array.from([0, 0])),
+      (e: unknown) => e instanceof DataError && /label 7 at pixel 1/.test(e.message),
+    );
   });
 
   it('throws DataError on a prediction out of range and on a size mismatch', () => {
-    assert.throws(() => accumulateConfusion(createConfusionMatrix(2), Uint8Array.from([0]), Uint8Array.from([2])),
-      (e: unknown) => e instanceof DataError && /prediction 2/.test(e.message));
-    assert.throws(() => accumulateConfusion(createConfusionMatrix(2), new Uint8Array(3), new Uint8Array(2)),
-      (e: unknown) => e instanceof DataError && /3 pixels but predictions 2/.test(e.message));
+    assert.throws(
+      () => accumulateConfusion(createConfusionMatrix(2), Uint8Array.from([0]), Uint8Array.from([2])),
+      (e: unknown) => e instanceof DataError && /prediction 2/.test(e.message),
+    );
+    assert.throws(
+      () => accumulateConfusion(createConfusionMatrix(2), new Uint8Array(3), new Uint8Array(2)),
+      (e: unknown) => e instanceof DataError && /3 pixels but predictions 2/.test(e.message),
+    );
   });
 
   it('refuses an empty matrix, a wrong name count and a bad class count', () => {
     assert.throws(() => segmentationMetrics(createConfusionMatrix(2), ['a', 'b']), DataError);
-    assert.throws(() => segmentationMetrics(createConfusionMatrix(2), ['a']),
-      (e: unknown) => e instanceof ConfigError && /1 class names for a 2-class/.test(e.message));
+    assert.throws(
+      () => segmentationMetrics(createConfusionMatrix(2), ['a']),
+      (e: unknown) => e instanceof ConfigError && /1 class names for a 2-class/.test(e.message),
+    );
     assert.throws(() => createConfusionMatrix(0), ConfigError);
   });
 });

@@ -37,15 +37,20 @@ describe('eval/kitti-maxf', () => {
     const acc = createRoadCurve();
     accumulateRoadCurve(acc, probs.subarray(0, 2), labels.subarray(0, 2));
     // A third image whose only labelled pixels are the rest; the 255s carry wrong, extreme confidences.
-    accumulateRoadCurve(acc, Float32Array.from([...probs.subarray(2), 1, 0]), Uint8Array.from([...labels.subarray(2), 255, 255]));
+    accumulateRoadCurve(
+      acc,
+      Float32Array.from([...probs.subarray(2), 1, 0]),
+      Uint8Array.from([...labels.subarray(2), 255, 255]),
+    );
     const pooled = roadMetrics(acc);
     const whole = roadMetrics(accumulateRoadCurve(createRoadCurve(), probs, labels));
     assert.deepEqual(pooled, whole);
   });
 
   it('gives MaxF 1 and AP 1 for a perfect prediction', () => {
-    const m = roadMetrics(accumulateRoadCurve(createRoadCurve(),
-      Float32Array.from([1, 1, 0, 0, 0]), Uint8Array.from([1, 1, 0, 0, 255])));
+    const m = roadMetrics(
+      accumulateRoadCurve(createRoadCurve(), Float32Array.from([1, 1, 0, 0, 0]), Uint8Array.from([1, 1, 0, 0, 255])),
+    );
     close(m.maxF, 1, 'MaxF');
     close(m.ap, 1, 'AP');
     close(m.fpr, 0, 'FPR');
@@ -54,7 +59,9 @@ describe('eval/kitti-maxf', () => {
   it('quantises to 8 bit as the devkit does: p 0.2001 and 0.2 fall in one bin', () => {
     // Both round to q = 51, so no threshold separates them: k <= 51 gives PRE 1/2 REC 1 (F 2/3),
     // k > 51 predicts nothing (PRE = REC = 0, dropped). Unquantised, t = 0.20005 would give F 1.
-    const m = roadMetrics(accumulateRoadCurve(createRoadCurve(), Float32Array.from([0.2001, 0.2]), Uint8Array.from([1, 0])));
+    const m = roadMetrics(
+      accumulateRoadCurve(createRoadCurve(), Float32Array.from([0.2001, 0.2]), Uint8Array.from([1, 0])),
+    );
     close(m.maxF, 2 / 3, 'MaxF');
     close(m.threshold, 0, 'threshold');
     close(m.ap, 1 / 2, 'AP');
@@ -63,21 +70,30 @@ describe('eval/kitti-maxf', () => {
   });
 
   it('accepts float overshoot of a probability by less than half a level', () => {
-    const m = roadMetrics(accumulateRoadCurve(createRoadCurve(),
-      Float32Array.from([1 + 1e-6, -1e-6]), Uint8Array.from([1, 0])));
+    const m = roadMetrics(
+      accumulateRoadCurve(createRoadCurve(), Float32Array.from([1 + 1e-6, -1e-6]), Uint8Array.from([1, 0])),
+    );
     close(m.maxF, 1, 'MaxF');
     assert.deepEqual([m.tp, m.fp, m.fn, m.tn], [1, 0, 0, 1]); // both counted, at q = 255 and q = 0
-    assert.throws(() => accumulateRoadCurve(createRoadCurve(), Float32Array.from([1.01]), Uint8Array.from([1])),
-      (e: unknown) => e instanceof DataError && /is not a probability/.test(e.message));
+    assert.throws(
+      () => accumulateRoadCurve(createRoadCurve(), Float32Array.from([1.01]), Uint8Array.from([1])),
+      (e: unknown) => e instanceof DataError && /is not a probability/.test(e.message),
+    );
   });
 
   it('throws DataError on a bad label, a non-probability, a size mismatch and a curve without road', () => {
-    assert.throws(() => accumulateRoadCurve(createRoadCurve(), Float32Array.from([0.5]), Uint8Array.from([2])),
-      (e: unknown) => e instanceof DataError && /road label 2 at pixel 0/.test(e.message));
-    assert.throws(() => accumulateRoadCurve(createRoadCurve(), Float32Array.from([0.5, NaN]), Uint8Array.from([1, 1])),
-      (e: unknown) => e instanceof DataError && /roadProb\[1\] = NaN/.test(e.message));
+    assert.throws(
+      () => accumulateRoadCurve(createRoadCurve(), Float32Array.from([0.5]), Uint8Array.from([2])),
+      (e: unknown) => e instanceof DataError && /road label 2 at pixel 0/.test(e.message),
+    );
+    assert.throws(
+      () => accumulateRoadCurve(createRoadCurve(), Float32Array.from([0.5, NaN]), Uint8Array.from([1, 1])),
+      (e: unknown) => e instanceof DataError && /roadProb\[1\] = NaN/.test(e.message),
+    );
     assert.throws(() => accumulateRoadCurve(createRoadCurve(), new Float32Array(2), new Uint8Array(3)), DataError);
-    assert.throws(() => roadMetrics(accumulateRoadCurve(createRoadCurve(), Float32Array.from([0.3]), Uint8Array.from([0]))),
-      (e: unknown) => e instanceof DataError && /no road pixels/.test(e.message));
+    assert.throws(
+      () => roadMetrics(accumulateRoadCurve(createRoadCurve(), Float32Array.from([0.3]), Uint8Array.from([0]))),
+      (e: unknown) => e instanceof DataError && /no road pixels/.test(e.message),
+    );
   });
 });

@@ -20,10 +20,22 @@ describe('worst validation images', () => {
 
   it('rankWorst: highest loss or lowest IoU first, ties by id, unscored last', () => {
     const scores = [s('b', 0.5, 0.2), s('a', 0.5, 0.9), s('c', 0.9, null), s('d', NaN, 0.1)];
-    assert.deepEqual(rankWorst(scores, 3, 'loss').map((x) => x.id), ['c', 'a', 'b']);
-    assert.deepEqual(rankWorst(scores, 4, 'iou').map((x) => x.id), ['d', 'b', 'a', 'c']);
-    assert.deepEqual(rankWorst(scores, 10, 'loss').map((x) => x.id), ['c', 'a', 'b', 'd']);
-    assert.throws(() => rankWorst(scores, 0, 'loss'), (e: Error) => e instanceof ConfigError && /positive integer; got 0/.test(e.message));
+    assert.deepEqual(
+      rankWorst(scores, 3, 'loss').map((x) => x.id),
+      ['c', 'a', 'b'],
+    );
+    assert.deepEqual(
+      rankWorst(scores, 4, 'iou').map((x) => x.id),
+      ['d', 'b', 'a', 'c'],
+    );
+    assert.deepEqual(
+      rankWorst(scores, 10, 'loss').map((x) => x.id),
+      ['c', 'a', 'b', 'd'],
+    );
+    assert.throws(
+      () => rankWorst(scores, 0, 'loss'),
+      (e: Error) => e instanceof ConfigError && /positive integer; got 0/.test(e.message),
+    );
     assert.throws(() => rankWorst(scores, 1, 'miou' as 'iou'), /ranked by 'loss' or 'iou'; got "miou"/);
   });
 
@@ -39,16 +51,34 @@ describe('worst validation images', () => {
       2: [4, 0, 0, 4, /* img1 */ 4, 0, 4, 0],
       1: [0, 4, 4, 0],
     };
-    const model = { predict: (x: tf.Tensor4D) => tf.tensor4d(logitsOf[x.shape[0]], [x.shape[0], 1, 2, 2]) } as unknown as tf.LayersModel;
-    async function* source() { yield* batches; }
+    const model = {
+      predict: (x: tf.Tensor4D) => tf.tensor4d(logitsOf[x.shape[0]], [x.shape[0], 1, 2, 2]),
+    } as unknown as tf.LayersModel;
+    async function* source() {
+      yield* batches;
+    }
     const tensors = tf.memory().numTensors;
-    const { worst, scores } = await findWorstSamples(model, source(), { k: 2, by: 'iou', numClasses: 2, ignoreIndex: 255 });
+    const { worst, scores } = await findWorstSamples(model, source(), {
+      k: 2,
+      by: 'iou',
+      numClasses: 2,
+      ignoreIndex: 255,
+    });
     assert.equal(tf.memory().numTensors, tensors);
-    assert.deepEqual(scores.map((x) => x.id), ['img0', 'img1', 'img2']);
+    assert.deepEqual(
+      scores.map((x) => x.id),
+      ['img0', 'img1', 'img2'],
+    );
     // img1: class 0 tp 1 union 2 -> 1/2; class 1 tp 0 union 1 -> 0; mean 1/4. img2: both 0.
-    assert.deepEqual(scores.map((x) => x.meanIoU), [1, 0.25, 0]);
+    assert.deepEqual(
+      scores.map((x) => x.meanIoU),
+      [1, 0.25, 0],
+    );
     assert.ok(scores[0].loss < scores[1].loss && scores[1].loss < scores[2].loss);
-    assert.deepEqual(worst.map((x) => x.id), ['img2', 'img1']);
+    assert.deepEqual(
+      worst.map((x) => x.id),
+      ['img2', 'img1'],
+    );
     assert.deepEqual(Array.from(worst[0].prediction.data), [1, 0]);
     assert.deepEqual(Array.from(worst[0].label.data), [0, 1]);
     assert.deepEqual(Array.from(worst[0].image.data), Array.from(images.slice(12)));

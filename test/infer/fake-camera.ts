@@ -28,7 +28,8 @@ export async function launchWithFakeCamera(frames: readonly RgbImage[], dir: str
   const video = path.join(dir, 'fake-camera.y4m');
   fs.writeFileSync(video, y4mFromFrames(frames, 10));
   return launchChromium([
-    '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+    '--use-fake-device-for-media-stream',
+    '--use-fake-ui-for-media-stream',
     `--use-file-for-fake-video-capture=${video}`,
   ]);
 }
@@ -39,7 +40,9 @@ export async function readSegmenter(page: Page): Promise<SegmenterState> {
     const s = (window as unknown as { fcnSegmenter: Record<string, unknown> }).fcnSegmenter;
     const last = s.last as Last | null;
     return {
-      ...s, crossOriginIsolated: self.crossOriginIsolated, stats: document.getElementById('stats')!.textContent ?? '',
+      ...s,
+      crossOriginIsolated: self.crossOriginIsolated,
+      stats: document.getElementById('stats')!.textContent ?? '',
       last: last && { ...last, labels: Array.from(last.labels), input: Array.from(last.input) },
     } as never;
   });
@@ -47,10 +50,14 @@ export async function readSegmenter(page: Page): Promise<SegmenterState> {
 
 /** Waits until the page has segmented `frames` frames and shows an FPS figure, or reports its error. */
 export async function waitForFrames(page: Page, frames: number, timeoutMs: number): Promise<SegmenterState> {
-  await page.waitForFunction((n) => {
-    type Progress = { frames: number; fps: number | null; error: string | null };
-    const s = (window as unknown as { fcnSegmenter: Progress }).fcnSegmenter;
-    return s && (s.error !== null || (s.frames >= n && s.fps !== null));
-  }, frames, { timeout: timeoutMs, polling: 100 });
+  await page.waitForFunction(
+    (n) => {
+      type Progress = { frames: number; fps: number | null; error: string | null };
+      const s = (window as unknown as { fcnSegmenter: Progress }).fcnSegmenter;
+      return s && (s.error !== null || (s.frames >= n && s.fps !== null));
+    },
+    frames,
+    { timeout: timeoutMs, polling: 100 },
+  );
   return readSegmenter(page);
 }

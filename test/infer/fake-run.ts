@@ -10,7 +10,10 @@ import { loadRun } from '../../src/run/load-run';
 
 const STATE = { epoch: 1, step: 1, batchInEpoch: 0, partial: { lossSum: 0, regSum: 0, batches: 0 } };
 
-export const ROAD_CLASSES = [{ name: 'not road', color: [255, 0, 0] }, { name: 'road', color: [255, 0, 255] }] as const;
+export const ROAD_CLASSES = [
+  { name: 'not road', color: [255, 0, 0] },
+  { name: 'road', color: [255, 0, 255] },
+] as const;
 
 /** A run folder with a randomly initialised small model (score layers made non-zero). */
 export async function fakeRun(dir: string, dropout: number) {
@@ -29,7 +32,6 @@ export async function fakeRun(dir: string, dropout: number) {
   model.dispose();
   optimizer.dispose();
 }
-
 
 /**
  * Shifts the road logit of a fake run (score_pool3's bias, which reaches

@@ -13,8 +13,11 @@ import { fakeRun } from './fake-run';
 const PYTHON = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
 const hasH5py = () => spawnSync(PYTHON, ['-c', 'import h5py'], { encoding: 'utf8' }).status === 0;
 
-const image = (h: number, w: number) =>
-  ({ data: Uint8Array.from({ length: h * w * 3 }, (_, i) => (i * 53) % 247), height: h, width: w });
+const image = (h: number, w: number) => ({
+  data: Uint8Array.from({ length: h * w * 3 }, (_, i) => (i * 53) % 247),
+  height: h,
+  width: w,
+});
 
 describe('Keras HDF5 export and import', function () {
   this.timeout(120_000);
@@ -54,10 +57,14 @@ describe('Keras HDF5 export and import', function () {
     // Rewrite the file as Keras would: same layers, no fcn_ts_run attribute.
     const { layers } = await readKerasH5(file);
     const run = await loadRun(path.join(dir, 'run'));
-    assert.deepEqual([...layers.keys()], run.model.layers.filter((l) => l.weights.length).map((l) => l.name));
+    assert.deepEqual(
+      [...layers.keys()],
+      run.model.layers.filter((l) => l.weights.length).map((l) => l.name),
+    );
     run.model.dispose();
     const bare = path.join(dir, 'bare.h5');
-    const py = `import h5py, shutil; shutil.copy(${JSON.stringify(file)}, ${JSON.stringify(bare)}); ` +
+    const py =
+      `import h5py, shutil; shutil.copy(${JSON.stringify(file)}, ${JSON.stringify(bare)}); ` +
       `f = h5py.File(${JSON.stringify(bare)}, 'a'); del f.attrs['fcn_ts_run']; f.close()`;
     if (!hasH5py()) {
       console.log(`      skipped the no-record part: ${PYTHON} has no h5py (apt-get install python3-h5py)`);
@@ -71,7 +78,9 @@ describe('Keras HDF5 export and import', function () {
       const png = path.join(dir, 'frame.png');
       const img = image(64, 96);
       const sharp = (await import('sharp')).default;
-      await sharp(img.data, { raw: { width: 96, height: 64, channels: 3 } }).png().toFile(png);
+      await sharp(img.data, { raw: { width: 96, height: 64, channels: 3 } })
+        .png()
+        .toFile(png);
       r = fcn(['predict', '--run', path.join(dir, 'from-keras'), png, '--out', path.join(dir, 'pred')]);
       assert.equal(r.code, 0, r.err);
       assert.ok(fs.existsSync(path.join(dir, 'pred', 'frame_labels.png')));
@@ -90,10 +99,15 @@ describe('Keras HDF5 export and import', function () {
     // What Keras would write for this model: every layer in model order, "<layer>/<weight>:0" names.
     type Weights = [string, (number | null)[]][];
     const expected: { layers: [string, Weights][] } = {
-      layers: run.model.layers.map((l) => [l.name,
-        l.weights.map((w): Weights[number] => [`${l.name}/${w.originalName.split('/').pop()}:0`, w.shape])]),
+      layers: run.model.layers.map((l) => [
+        l.name,
+        l.weights.map((w): Weights[number] => [`${l.name}/${w.originalName.split('/').pop()}:0`, w.shape]),
+      ]),
     };
-    assert.ok(expected.layers.some(([name]) => name === 'drop6'), 'the dropout layers are listed as Keras lists them');
+    assert.ok(
+      expected.layers.some(([name]) => name === 'drop6'),
+      'the dropout layers are listed as Keras lists them',
+    );
     run.model.dispose();
     const spec = path.join(dir, 'expected.json');
     fs.writeFileSync(spec, JSON.stringify(expected));

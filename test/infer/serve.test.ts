@@ -44,7 +44,7 @@ describe('fcn serve: the live page in headless Chromium with a fake camera', fun
     });
     await fakeRun(path.join(dir, 'run'), 0.5);
     const shares = await balanceRoad(path.join(dir, 'run'), frames);
-    console.log(`      road share per frame: ${shares.map((f) => f.toFixed(2))}`);
+    console.log(`      road share per frame: ${shares.map((f) => f.toFixed(2)).join(', ')}`);
     await exportForInference(path.join(dir, 'run'), path.join(dir, 'web'));
     await exportForInference(path.join(dir, 'run'), path.join(dir, 'web-uint8'), { quantize: 'uint8' });
     try {
@@ -86,8 +86,10 @@ describe('fcn serve: the live page in headless Chromium with a fake camera', fun
     // Which camera frame it was: the nearest, which the YUV 4:2:0 round trip leaves a few levels off.
     const diffs = frames.map((f) => meanAbsDiff(f.data, last.input));
     const nearest = diffs.indexOf(Math.min(...diffs));
-    assert.ok(diffs[nearest] < 8,
-      `the page's input is not a camera frame (mean differences ${diffs.map((d) => d.toFixed(1))})`);
+    assert.ok(
+      diffs[nearest] < 8,
+      `the page's input is not a camera frame (mean differences ${diffs.map((d) => d.toFixed(1)).join(', ')})`,
+    );
     const { model, inputShape } = await loadExportedModel(modelDir);
     const fromFrame = await predict(model, frames[nearest], { inputShape });
     const pageInput = { data: Uint8Array.from(last.input), height: H, width: W };
@@ -97,28 +99,32 @@ describe('fcn serve: the live page in headless Chromium with a fake camera', fun
     const road = fromFrame.labels.data.reduce((n, v) => n + v, 0) / (H * W);
     assert.ok(road > 0.05 && road < 0.95, `the test model predicts road on ${road} of the frame: a near-constant map`);
     // Same pixels in, same classes out (wasm in Chromium against wasm in Node).
-    assert.ok(agreement(last.labels, fromPageInput.labels.data) > 0.99,
-      `page and predict() disagree on the page's own input: ${agreement(last.labels, fromPageInput.labels.data)}`);
+    assert.ok(
+      agreement(last.labels, fromPageInput.labels.data) > 0.99,
+      `page and predict() disagree on the page's own input: ${agreement(last.labels, fromPageInput.labels.data)}`,
+    );
     // The camera's frame as `fcn predict` reads the PNG: equal up to the video round trip.
     const same = agreement(last.labels, fromFrame.labels.data);
     assert.ok(same > 0.9, `page and predict() agree on ${same} of frame ${nearest}'s pixels`);
   }
 
-  it('segments camera frames as predict does, shows FPS, latency, backend, sends COOP/COEP, loads nothing remote',
-    async () => {
-      const { server, state, headers, requests } = await openCameraPage(path.join(dir, 'web'), 'serve-fake-camera.png');
-      await checkAgainstPredict(path.join(dir, 'web'), state);
-      assert.equal(headers['cross-origin-opener-policy'], 'same-origin');
-      assert.equal(headers['cross-origin-embedder-policy'], 'require-corp');
-      assert.ok(state.crossOriginIsolated, 'the page is not cross-origin isolated, so wasm gets no threads');
-      assert.match(state.stats, /\d+\.\d FPS · latency \d+ ms · wasm \(/);
-      assert.ok(state.fps! > 0 && state.latencyMs! > 0);
-      const local = (u: string) => u.startsWith(server.url) || u.startsWith('blob:') || u.startsWith('data:');
-      const remote = requests.filter((u) => !local(u));
-      assert.deepEqual(remote, [], 'the page fetched something from outside the server');
-      assert.ok(requests.some((u) => u.endsWith('.wasm')), 'the wasm binary came from the server');
-      assert.ok(fs.statSync(path.join(ARTIFACTS, 'serve-fake-camera.png')).size > 1000);
-    });
+  it('segments camera frames as predict does, shows FPS, latency, backend, sends COOP/COEP, loads nothing remote', async () => {
+    const { server, state, headers, requests } = await openCameraPage(path.join(dir, 'web'), 'serve-fake-camera.png');
+    await checkAgainstPredict(path.join(dir, 'web'), state);
+    assert.equal(headers['cross-origin-opener-policy'], 'same-origin');
+    assert.equal(headers['cross-origin-embedder-policy'], 'require-corp');
+    assert.ok(state.crossOriginIsolated, 'the page is not cross-origin isolated, so wasm gets no threads');
+    assert.match(state.stats, /\d+\.\d FPS · latency \d+ ms · wasm \(/);
+    assert.ok(state.fps! > 0 && state.latencyMs! > 0);
+    const local = (u: string) => u.startsWith(server.url) || u.startsWith('blob:') || u.startsWith('data:');
+    const remote = requests.filter((u) => !local(u));
+    assert.deepEqual(remote, [], 'the page fetched something from outside the server');
+    assert.ok(
+      requests.some((u) => u.endsWith('.wasm')),
+      'the wasm binary came from the server',
+    );
+    assert.ok(fs.statSync(path.join(ARTIFACTS, 'serve-fake-camera.png')).size > 1000);
+  });
 
   it('loads a uint8-quantized export and segments with it', async () => {
     const { state } = await openCameraPage(path.join(dir, 'web-uint8'));
@@ -128,7 +134,9 @@ describe('fcn serve: the live page in headless Chromium with a fake camera', fun
   it('segments an image chosen in the page exactly as predict does on the same PNG', async () => {
     const png = path.join(dir, 'frame.png');
     const sharp = (await import('sharp')).default;
-    await sharp(frames[1].data, { raw: { width: W, height: H, channels: 3 } }).png().toFile(png);
+    await sharp(frames[1].data, { raw: { width: W, height: H, channels: 3 } })
+      .png()
+      .toFile(png);
     const page = await browser!.newPage();
     await page.goto(`${servers[0].url}?backend=wasm`);
     await page.waitForFunction(() => /model loaded/.test(document.getElementById('stats')!.textContent ?? ''));
@@ -138,7 +146,7 @@ describe('fcn serve: the live page in headless Chromium with a fake camera', fun
     const state = await readSegmenter(page);
     await page.close();
     assert.equal(state.error, null);
-    assert.deepEqual(state.last!.input, Array.from(frames[1].data), 'the page did not get the PNG\'s pixels');
+    assert.deepEqual(state.last!.input, Array.from(frames[1].data), "the page did not get the PNG's pixels");
     const { model, inputShape } = await loadExportedModel(path.join(dir, 'web'));
     const expected = await predict(model, frames[1], { inputShape });
     model.dispose();

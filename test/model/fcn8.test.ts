@@ -9,7 +9,12 @@ const SMALL = { widthMultiplier: 1 / 16, fc6: 'lite' as const, dropout: 0 };
 describe('buildFcn8', () => {
   before(() => useBackend('wasm'));
 
-  for (const [h, w] of [[32, 96], [64, 64], [160, 576], [96, 288]] as const) {
+  for (const [h, w] of [
+    [32, 96],
+    [64, 64],
+    [160, 576],
+    [96, 288],
+  ] as const) {
     it(`output ${h}x${w}x3 classes for a ${h}x${w} input`, async () => {
       const model = buildFcn8({ ...SMALL, numClasses: 3, inputShape: [h, w] });
       const before = tf.memory().numTensors;
@@ -24,8 +29,21 @@ describe('buildFcn8', () => {
   it('keeps the Keras VGG16 and paper layer names', () => {
     const model = buildFcn8({ ...SMALL, inputShape: [64, 64] });
     const names = model.layers.map((l) => l.name);
-    for (const n of ['block1_conv1', 'block3_conv3', 'block5_pool', 'fc6', 'fc7', 'score_fr', 'upscore2',
-      'score_pool4', 'fuse_pool4', 'upscore_pool4', 'score_pool3', 'fuse_pool3', 'upscore8']) {
+    for (const n of [
+      'block1_conv1',
+      'block3_conv3',
+      'block5_pool',
+      'fc6',
+      'fc7',
+      'score_fr',
+      'upscore2',
+      'score_pool4',
+      'fuse_pool4',
+      'upscore_pool4',
+      'score_pool3',
+      'fuse_pool3',
+      'upscore8',
+    ]) {
       assert.ok(names.includes(n), `missing layer ${n}`);
     }
     model.dispose();
@@ -46,7 +64,7 @@ describe('buildFcn8', () => {
     const model = buildFcn8({ ...SMALL, numClasses: 2, inputShape: [64, 64] });
     const layer = model.getLayer('upscore8');
     const x = tf.randomUniform([1, 5, 7, 2]);
-    const up = layer.apply(x) as tf.Tensor4D;                                   // [1, 40, 56, 2]
+    const up = layer.apply(x) as tf.Tensor4D; // [1, 40, 56, 2]
     const ref = tf.image.resizeBilinear(x as tf.Tensor4D, [40, 56], false, true);
     const a = await up.slice([0, 8, 8, 0], [1, 24, 40, 2]).data();
     const b = await ref.slice([0, 8, 8, 0], [1, 24, 40, 2]).data();
@@ -56,7 +74,10 @@ describe('buildFcn8', () => {
   });
 
   it('rejects sizes that are not multiples of 32 and names the padded size', () => {
-    assert.throws(() => resolveFcn8Config({ inputShape: [375, 1242] }), /375x1242 is not divisible by 32; use 384x1248/);
+    assert.throws(
+      () => resolveFcn8Config({ inputShape: [375, 1242] }),
+      /375x1242 is not divisible by 32; use 384x1248/,
+    );
     assert.throws(() => parseInputShape('100x300'), /use 128x320/);
     assert.throws(() => parseInputShape('160-576'), /HEIGHTxWIDTH/);
   });

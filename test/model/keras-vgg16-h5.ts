@@ -26,19 +26,28 @@ export interface FakeWeight {
  * (< 2^24 for the small sizes the tests use), so a test can tell exactly
  * which source element landed where.
  */
-export async function writeFakeVgg16H5(file: string, opts: FakeVgg16Options): Promise<Map<string, { kernel: FakeWeight; bias: FakeWeight }>> {
+export async function writeFakeVgg16H5(
+  file: string,
+  opts: FakeVgg16Options,
+): Promise<Map<string, { kernel: FakeWeight; bias: FakeWeight }>> {
   const h5wasm = await import('h5wasm');
   await h5wasm.ready;
   const layers = new Map<string, { kernel: FakeWeight; bias: FakeWeight }>();
   let channels = 3;
   for (const [name, filters] of VGG16_BLOCKS.flat()) {
     const out = scaledWidth(filters, opts.widthMultiplier);
-    layers.set(name, { kernel: { shape: [3, 3, channels, out], values: new Float32Array() }, bias: { shape: [out], values: new Float32Array() } });
+    layers.set(name, {
+      kernel: { shape: [3, 3, channels, out], values: new Float32Array() },
+      bias: { shape: [out], values: new Float32Array() },
+    });
     channels = out;
   }
   if (opts.fcFilters !== undefined) {
     const f = opts.fcFilters;
-    const dense = (rows: number, cols: number) => ({ kernel: { shape: [rows, cols], values: new Float32Array() }, bias: { shape: [cols], values: new Float32Array() } });
+    const dense = (rows: number, cols: number) => ({
+      kernel: { shape: [rows, cols], values: new Float32Array() },
+      bias: { shape: [cols], values: new Float32Array() },
+    });
     layers.set('fc1', dense(7 * 7 * channels, f));
     layers.set('fc2', dense(f, f));
     layers.set('predictions', dense(f, 10));
@@ -59,7 +68,10 @@ export async function writeFakeVgg16H5(file: string, opts: FakeVgg16Options): Pr
   VGG16_BLOCKS.forEach((block, b) => names.push(...block.map(([n]) => n), `block${b + 1}_pool`));
   if (opts.fcFilters !== undefined) names.push('flatten', 'fc1', 'fc2', 'predictions');
   const h5 = new h5wasm.File(mem, 'w');
-  h5.create_attribute('layer_names', names.filter((n) => !opts.omit?.includes(n)));
+  h5.create_attribute(
+    'layer_names',
+    names.filter((n) => !opts.omit?.includes(n)),
+  );
   h5.create_attribute('keras_version', '2.0.0');
   for (const name of names.filter((n) => !opts.omit?.includes(n))) {
     const group = h5.create_group(name);
@@ -68,9 +80,8 @@ export async function writeFakeVgg16H5(file: string, opts: FakeVgg16Options): Pr
       group.create_attribute('weight_names', []);
       continue;
     }
-    const weightNames = opts.style === 'old'
-      ? [`${name}_W_1:0`, `${name}_b_1:0`]
-      : [`${name}/kernel:0`, `${name}/bias:0`];
+    const weightNames =
+      opts.style === 'old' ? [`${name}_W_1:0`, `${name}_b_1:0`] : [`${name}/kernel:0`, `${name}/bias:0`];
     group.create_attribute('weight_names', weightNames);
     if (opts.style === 'new') group.create_group(name);
     group.create_dataset({ name: weightNames[0], data: w.kernel.values, shape: w.kernel.shape });

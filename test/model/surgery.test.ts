@@ -10,11 +10,21 @@ import { writeFakeVgg16H5 } from './keras-vgg16-h5';
 
 /** A layer's weights as nested arrays, read the async way. */
 async function weightsOf(model: tf.LayersModel, name: string): Promise<unknown[]> {
-  return Promise.all(model.getLayer(name).getWeights().map((t) => t.array()));
+  return Promise.all(
+    model
+      .getLayer(name)
+      .getWeights()
+      .map((t) => t.array()),
+  );
 }
 
 async function flatWeights(model: tf.LayersModel, name: string): Promise<Float32Array[]> {
-  return Promise.all(model.getLayer(name).getWeights().map((t) => t.data() as Promise<Float32Array>));
+  return Promise.all(
+    model
+      .getLayer(name)
+      .getWeights()
+      .map((t) => t.data() as Promise<Float32Array>),
+  );
 }
 
 describe('surgery', () => {
@@ -30,7 +40,10 @@ describe('surgery', () => {
 
   describe('bilinear upsampling', () => {
     const close = (got: ArrayLike<number>, want: number[]) =>
-      assert.deepEqual(Array.from(got, (v) => Math.round(v * 1e6) / 1e6), want);
+      assert.deepEqual(
+        Array.from(got, (v) => Math.round(v * 1e6) / 1e6),
+        want,
+      );
 
     it('k=4 (upscore2): 0.25, 0.75, 0.75, 0.25', () => close(bilinearFilter1d(4), [0.25, 0.75, 0.75, 0.25]));
     // Odd sizes centre on a tap: factor 2, centre 1 -> 1 - |i - 1| / 2.
@@ -58,7 +71,7 @@ describe('surgery', () => {
 
     it('as a stride-2 conv2dTranspose it keeps constant channels constant (1 and 3) inside the image', async () => {
       const out = tf.tidy(() => {
-        const x = tf.concat([tf.ones([1, 4, 4, 1]), tf.fill([1, 4, 4, 1], 3)], 3) as tf.Tensor4D; // [1, 4, 4, 2]
+        const x: tf.Tensor4D = tf.concat([tf.ones([1, 4, 4, 1]), tf.fill([1, 4, 4, 1], 3)], 3); // [1, 4, 4, 2]
         const filter = tf.tensor4d(bilinearUpsampleKernel(4, 2), [4, 4, 2, 2]);
         return tf.conv2dTranspose(x, filter, [1, 8, 8, 2], 2, 'same');
       });
@@ -105,13 +118,13 @@ describe('surgery', () => {
       }
       const fc1 = top.layers.get('fc1')!;
       const fc2 = top.layers.get('fc2')!;
-      const [fc6Kernel, fc6Bias] = await weightsOf(model, 'fc6') as [number[][][][], number[]];
+      const [fc6Kernel, fc6Bias] = (await weightsOf(model, 'fc6')) as [number[][][][], number[]];
       // fc6[h=2][w=5][c=7][o=11] <- fc1 row (2*7 + 5)*32 + 7 = 615, column 11: flat 615*256 + 11 = 157451.
       assert.equal(fc6Kernel[2][5][7][11], fc1.kernel.values[157451]);
       // fc6[6][0][31][255] <- row (6*7 + 0)*32 + 31 = 1375: flat 1375*256 + 255 = 352255.
       assert.equal(fc6Kernel[6][0][31][255], fc1.kernel.values[352255]);
       assert.equal(fc6Bias[200], fc1.bias.values[200]);
-      const [fc7Kernel] = await weightsOf(model, 'fc7') as [number[][][][]];
+      const [fc7Kernel] = (await weightsOf(model, 'fc7')) as [number[][][][]];
       // fc7[0][0][3][9] <- fc2[3][9]: flat 3*256 + 9 = 777.
       assert.equal(fc7Kernel[0][0][3][9], fc2.kernel.values[777]);
       // The decoder keeps its bilinear initialisation.
@@ -122,7 +135,10 @@ describe('surgery', () => {
       assert.ok(lines.includes('copy      block1_conv1/kernel [3,3,3,4]'), lines.join('\n'));
       assert.ok(lines.includes('reshape   fc1/kernel [1568,256] -> fc6/kernel [7,7,32,256]'), lines.join('\n'));
       assert.ok(lines.includes('reshape   fc2/kernel [256,256] -> fc7/kernel [1,1,256,256]'), lines.join('\n'));
-      assert.ok(lines.some((l) => /^skip {6}predictions\/kernel \[256,10\]/.test(l)), lines.join('\n'));
+      assert.ok(
+        lines.some((l) => /^skip {6}predictions\/kernel \[256,10\]/.test(l)),
+        lines.join('\n'),
+      );
       model.dispose();
     });
 
@@ -132,23 +148,30 @@ describe('surgery', () => {
       transplantVgg16(model, top, (l) => lines.push(l));
       const fc1 = top.layers.get('fc1')!;
       const fc2 = top.layers.get('fc2')!;
-      const [fc6Kernel, fc6Bias] = await weightsOf(model, 'fc6') as [number[][][][], number[]];
+      const [fc6Kernel, fc6Bias] = (await weightsOf(model, 'fc6')) as [number[][][][], number[]];
       assert.equal(fc6Kernel.length, 3);
       assert.equal(fc6Kernel[0][0][0].length, 64);
       // fc6[1][2][5][3] <- tap (3, 6), channel 5, output 12: row (3*7 + 6)*32 + 5 = 869, flat 869*256 + 12 = 222476.
       assert.equal(fc6Kernel[1][2][5][3], fc1.kernel.values[222476]);
-      // fc6[0][0][0][0] <- fc1[0][0]; fc6[2][2][31][63] <- tap (6, 6), row 48*32 + 31 = 1567, output 252: 1567*256 + 252.
+      // fc6[0][0][0][0] <- fc1[0][0]; fc6[2][2][31][63] <- tap (6, 6), row 48*32 + 31 = 1567, output 252: 1567*256 +
+      // 252.
       assert.equal(fc6Kernel[0][0][0][0], fc1.kernel.values[0]);
       assert.equal(fc6Kernel[2][2][31][63], fc1.kernel.values[1567 * 256 + 252]);
       assert.equal(fc6Bias[3], fc1.bias.values[12]);
-      const [fc7Kernel, fc7Bias] = await weightsOf(model, 'fc7') as [number[][][][], number[]];
+      const [fc7Kernel, fc7Bias] = (await weightsOf(model, 'fc7')) as [number[][][][], number[]];
       // fc7[0][0][5][3] <- fc2[20][12]: flat 20*256 + 12 = 5132.
       assert.equal(fc7Kernel[0][0][5][3], fc2.kernel.values[5132]);
       assert.equal(fc7Bias[63], fc2.bias.values[252]);
-      assert.ok(lines.includes(
-        'subsample fc1/kernel [1568,256] -> fc6/kernel [3,3,32,64] (taps 0,3,6 of 7; 1 in 4 output channels)'), lines.join('\n'));
-      assert.ok(lines.includes(
-        'subsample fc2/kernel [256,256] -> fc7/kernel [1,1,64,64] (1 in 4 input and output channels)'), lines.join('\n'));
+      assert.ok(
+        lines.includes(
+          'subsample fc1/kernel [1568,256] -> fc6/kernel [3,3,32,64] (taps 0,3,6 of 7; 1 in 4 output channels)',
+        ),
+        lines.join('\n'),
+      );
+      assert.ok(
+        lines.includes('subsample fc2/kernel [256,256] -> fc7/kernel [1,1,64,64] (1 in 4 input and output channels)'),
+        lines.join('\n'),
+      );
       assert.ok(lines.includes('subsample fc1/bias [256] -> fc6/bias [64] (1 in 4)'), lines.join('\n'));
       model.dispose();
     });
@@ -168,9 +191,14 @@ describe('surgery', () => {
     it('refuses a model narrower than the weights, naming the layer and the fix, and writes nothing', async () => {
       const model = buildFcn8({ widthMultiplier: wm / 2, fc6: 'paper' });
       const before = await flatWeights(model, 'block1_conv1');
-      assert.throws(() => transplantVgg16(model, top), (err: unknown) => err instanceof ConfigError &&
-        /^block1_conv1: the model's kernel is \[3,3,3,2\] but the VGG16 weights give \[3,3,3,4\]; pretrained VGG16 weights need widthMultiplier: 1/
-          .test(err.message));
+      assert.throws(
+        () => transplantVgg16(model, top),
+        (err: unknown) =>
+          err instanceof ConfigError &&
+          /^block1_conv1: the model's kernel is \[3,3,3,2\] but the VGG16 weights give \[3,3,3,4\]; pretrained VGG16 weights need widthMultiplier: 1/.test(
+            err.message,
+          ),
+      );
       assert.deepEqual(await flatWeights(model, 'block1_conv1'), before);
       model.dispose();
     });
@@ -178,15 +206,20 @@ describe('surgery', () => {
     it('refuses an fc6 whose taps cannot be taken evenly from 7x7, before copying any conv', async () => {
       const model = buildFcn8({ widthMultiplier: wm, fc6: { filters: 1024, kernelSize: 5, dilation: 1 } });
       const before = await flatWeights(model, 'block1_conv1');
-      assert.throws(() => transplantVgg16(model, top),
-        /fc6: the model's kernel is \[5,5,32,64\] but the VGG16 weights give \[7,7,32,256\]; fc6 needs \[k,k,32,256\/n\] .*use fc6 'paper' or 'lite'$/);
+      assert.throws(
+        () => transplantVgg16(model, top),
+        /fc6: the model's kernel is \[5,5,32,64\] but the VGG16 weights give \[7,7,32,256\]; fc6 needs \[k,k,32,256\/n\] .*use fc6 'paper' or 'lite'$/,
+      );
       assert.deepEqual(await flatWeights(model, 'block1_conv1'), before);
       model.dispose();
     });
 
     it('refuses a model without the Keras layer names', () => {
       const input = tf.input({ shape: [8, 8, 3] });
-      const model = tf.model({ inputs: input, outputs: tf.layers.conv2d({ name: 'conv', filters: 4, kernelSize: 3 }).apply(input) as tf.SymbolicTensor });
+      const model = tf.model({
+        inputs: input,
+        outputs: tf.layers.conv2d({ name: 'conv', filters: 4, kernelSize: 3 }).apply(input) as tf.SymbolicTensor,
+      });
       assert.throws(() => transplantVgg16(model, top), /the model has no layer block1_conv1/);
       model.dispose();
     });

@@ -8,7 +8,9 @@ import { writeFakeVgg16H5 } from './keras-vgg16-h5';
 
 describe('readVgg16H5', () => {
   let dir: string;
-  before(() => { dir = tmpDir('fcn-vgg16-h5-'); });
+  before(() => {
+    dir = tmpDir('fcn-vgg16-h5-');
+  });
   after(() => rmDir(dir));
 
   for (const style of ['old', 'new'] as const) {
@@ -43,38 +45,62 @@ describe('readVgg16H5', () => {
   it('rejects an HTML page saved as .h5 and says how to fix it', async () => {
     const file = path.join(dir, 'error-page.h5');
     await fsp.writeFile(file, '\n<!DOCTYPE html><html><body>Too many requests</body></html>');
-    await assert.rejects(readVgg16H5(file), (err: unknown) => err instanceof RunError &&
-      /error-page\.h5 is not an HDF5 file: it is an HTML page/.test(err.message) &&
-      /fcn weights download/.test(err.message) && /fcn weights import/.test(err.message));
+    await assert.rejects(
+      readVgg16H5(file),
+      (err: unknown) =>
+        err instanceof RunError &&
+        /error-page\.h5 is not an HDF5 file: it is an HTML page/.test(err.message) &&
+        /fcn weights download/.test(err.message) &&
+        /fcn weights import/.test(err.message),
+    );
   });
 
   it('rejects a file that is neither HTML nor HDF5', async () => {
     const file = path.join(dir, 'zeros.h5');
     await fsp.writeFile(file, Buffer.alloc(2048));
-    await assert.rejects(readVgg16H5(file), /zeros\.h5 is not an HDF5 file: it is 2048 bytes without the HDF5 signature/);
+    await assert.rejects(
+      readVgg16H5(file),
+      /zeros\.h5 is not an HDF5 file: it is 2048 bytes without the HDF5 signature/,
+    );
   });
 
   it('names a missing file', async () => {
-    await assert.rejects(readVgg16H5(path.join(dir, 'nope.h5')), (err: unknown) =>
-      err instanceof RunError && /cannot read VGG16 weights .*nope\.h5: ENOENT/.test(err.message));
+    await assert.rejects(
+      readVgg16H5(path.join(dir, 'nope.h5')),
+      (err: unknown) => err instanceof RunError && /cannot read VGG16 weights .*nope\.h5: ENOENT/.test(err.message),
+    );
   });
 
   it('rejects a file without all VGG16 layers before returning anything', async () => {
     const file = path.join(dir, 'missing.h5');
-    await writeFakeVgg16H5(file, { widthMultiplier: 1 / 16, fcFilters: 64, style: 'old', omit: ['block4_conv2', 'fc2'] });
+    await writeFakeVgg16H5(file, {
+      widthMultiplier: 1 / 16,
+      fcFilters: 64,
+      style: 'old',
+      omit: ['block4_conv2', 'fc2'],
+    });
     await assert.rejects(readVgg16H5(file), /does not hold VGG16's layers: missing block4_conv2, fc2/);
   });
 
   it('rejects a kernel whose input channels do not chain from the previous layer', async () => {
     const file = path.join(dir, 'badshape.h5');
     // block2_conv1 must read block1_conv2's 4 channels at width 1/16.
-    await writeFakeVgg16H5(file, { widthMultiplier: 1 / 16, style: 'new', kernelShapes: { block2_conv1: [3, 3, 5, 8] } });
+    await writeFakeVgg16H5(file, {
+      widthMultiplier: 1 / 16,
+      style: 'new',
+      kernelShapes: { block2_conv1: [3, 3, 5, 8] },
+    });
     await assert.rejects(readVgg16H5(file), /block2_conv1 kernel has shape \[3,3,5,8\], expected \[3,3,4,out\]/);
   });
 
   it('rejects an fc1 that does not read a 7x7 pool5', async () => {
     const file = path.join(dir, 'badfc1.h5');
-    await writeFakeVgg16H5(file, { widthMultiplier: 1 / 16, fcFilters: 64, style: 'old', kernelShapes: { fc1: [1500, 64] } });
+    await writeFakeVgg16H5(file, {
+      widthMultiplier: 1 / 16,
+      fcFilters: 64,
+      style: 'old',
+      kernelShapes: { fc1: [1500, 64] },
+    });
     await assert.rejects(readVgg16H5(file), /fc1 kernel has shape \[1500,64\], expected \[1568,F\]/);
   });
 });

@@ -9,7 +9,9 @@ import { useExecutedNotebooks } from './executed';
 const ARTEFACTS = path.join(PROJECT_ROOT, 'test-artifacts', 'notebook');
 
 describe('kitti_road notebook exported to HTML, in headless Chromium', function () {
-  const run = useExecutedNotebooks(() => (findChromium() ? null : 'Chromium is not installed (bash scripts/setup.sh --test installs it)'));
+  const run = useExecutedNotebooks(() =>
+    findChromium() ? null : 'Chromium is not installed (bash scripts/setup.sh --test installs it)',
+  );
 
   it('draws the loss, lr-finder and compare charts, the confusion heatmap, and the image grids, offline', async function () {
     this.timeout(120_000);
@@ -24,22 +26,33 @@ describe('kitti_road notebook exported to HTML, in headless Chromium', function 
       await page.waitForSelector('.fcn-figure .main-svg', { timeout: 60_000 });
       const heatmaps = await page.$$eval('.fcn-figure .heatmaplayer image', (els) => els.length);
       assert.equal(heatmaps, 1, 'the confusion heatmap is drawn');
-      const charts = await page.$$eval('.fcn-figure', (els) => els.map((el) => ({
-        legend: Array.from(el.querySelectorAll('.legendtext'), (e) => e.textContent),
-        points: el.querySelectorAll('.scatterlayer .trace .points path').length,
-      })));
+      const charts = await page.$$eval('.fcn-figure', (els) =>
+        els.map((el) => ({
+          legend: Array.from(el.querySelectorAll('.legendtext'), (e) => e.textContent),
+          points: el.querySelectorAll('.scatterlayer .trace .points path').length,
+        })),
+      );
       const loss = charts.find((c) => c.legend.includes('train'));
       assert.deepEqual(loss?.legend, ['train', 'validation']);
       // Two epochs: one marker per epoch on each trace.
       assert.equal(loss?.points, 4);
-      assert.ok(charts.some((c) => c.legend.includes('smoothed')), 'the lr finder\'s chart');
-      assert.ok(charts.some((c) => c.legend.includes('all alike')), 'the compare chart, one run');
-      const images = await page.$$eval('img', (els) => els
-        .filter((e) => (e as HTMLImageElement).src.startsWith('data:image/jpeg'))
-        .map((e) => [(e as HTMLImageElement).naturalWidth, (e as HTMLImageElement).naturalHeight]));
+      assert.ok(
+        charts.some((c) => c.legend.includes('smoothed')),
+        "the lr finder's chart",
+      );
+      assert.ok(
+        charts.some((c) => c.legend.includes('all alike')),
+        'the compare chart, one run',
+      );
+      const images = await page.$$eval('img', (els) =>
+        els.filter((e) => e.src.startsWith('data:image/jpeg')).map((e) => [e.naturalWidth, e.naturalHeight]),
+      );
       assert.equal(images.length, 3, 'the data grid, the test grid and the worst-images grid');
       assert.deepEqual(errors, [], 'no JavaScript error in the page');
-      assert.ok(images.every(([w, h]) => w > 100 && h > 50), JSON.stringify(images));
+      assert.ok(
+        images.every(([w, h]) => w > 100 && h > 50),
+        JSON.stringify(images),
+      );
       fs.mkdirSync(ARTEFACTS, { recursive: true });
       await page.screenshot({ path: path.join(ARTEFACTS, 'kitti_road.png'), fullPage: true });
     } finally {

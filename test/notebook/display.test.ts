@@ -1,6 +1,14 @@
 import { strict as assert } from 'node:assert';
 import sharp from 'sharp';
-import { DISPLAY_WIDTH, embedPlotly, resetPlotlyLoaded, showFigure, showPhotos, showPng, showStatus } from '../../src/notebook';
+import {
+  DISPLAY_WIDTH,
+  embedPlotly,
+  resetPlotlyLoaded,
+  showFigure,
+  showPhotos,
+  showPng,
+  showStatus,
+} from '../../src/notebook';
 import { lossChart } from '../../src/viz/curves';
 import { recordingDisplays } from './fake-display';
 
@@ -14,7 +22,12 @@ describe('notebook display helpers', () => {
     // [plotly.js, first chart, second chart]: the library is not sent again.
     assert.equal(displays.length, 3);
     assert.match(String(displays[0].shown[0].value), /window\.Plotly = Plotly/);
-    fig.update(lossChart([{ epoch: 1, trainLoss: 0.5, valLoss: 0.6 }, { epoch: 2, trainLoss: 0.25, valLoss: 0.4 }]));
+    fig.update(
+      lossChart([
+        { epoch: 1, trainLoss: 0.5, valLoss: 0.6 },
+        { epoch: 2, trainLoss: 0.25, valLoss: 0.4 },
+      ]),
+    );
     assert.equal(displays.length, 3);
     const chart = displays[1].shown;
     assert.equal(chart.length, 2);
@@ -40,7 +53,10 @@ describe('notebook display helpers', () => {
     status.set('epoch 1/2');
     assert.equal(displays.length, 2);
     assert.equal(displays[0].shown[0].kind, 'png');
-    assert.deepEqual(displays[1].shown.map((s) => s.value), ['starting', 'epoch 1/2']);
+    assert.deepEqual(
+      displays[1].shown.map((s) => s.value),
+      ['starting', 'epoch 1/2'],
+    );
   });
 
   it('embedPlotly sends the minified plotly.js on every call (the hyperparameters cell), and later charts reuse it', () => {
@@ -54,20 +70,25 @@ describe('notebook display helpers', () => {
     assert.ok(library.length < 5_000_000, `plotly.js is ${library.length} characters`);
     assert.doesNotMatch(String(displays[1].shown[0].value), /window\.Plotly = Plotly/);
     embedPlotly(makeDisplay);
-    assert.equal(displays.length, 3, 're-running the cell sends it again, into that cell\'s new output');
+    assert.equal(displays.length, 3, "re-running the cell sends it again, into that cell's new output");
   });
 
   it('showPhotos shows a JPEG at display width, never enlarged', async () => {
     const { makeDisplay, displays } = recordingDisplays();
-    const image = (width: number) => sharp({ create: { width, height: 200, channels: 3, background: { r: 40, g: 160, b: 60 } } }).png().toBuffer();
+    const image = (width: number) =>
+      sharp({ create: { width, height: 200, channels: 3, background: { r: 40, g: 160, b: 60 } } })
+        .png()
+        .toBuffer();
     await showPhotos(await image(1204), makeDisplay);
     await showPhotos(await image(300), makeDisplay);
-    const sizes = await Promise.all(displays.map(async (d) => {
-      assert.equal(d.shown[0].kind, 'jpeg');
-      const meta = await sharp(Buffer.from(d.shown[0].value as Uint8Array)).metadata();
-      assert.equal(meta.format, 'jpeg');
-      return meta.width;
-    }));
+    const sizes = await Promise.all(
+      displays.map(async (d) => {
+        assert.equal(d.shown[0].kind, 'jpeg');
+        const meta = await sharp(Buffer.from(d.shown[0].value as Uint8Array)).metadata();
+        assert.equal(meta.format, 'jpeg');
+        return meta.width;
+      }),
+    );
     assert.deepEqual(sizes, [DISPLAY_WIDTH, 300]);
   });
 });

@@ -46,9 +46,10 @@ async function executeAll(): Promise<ExecutedNotebooks> {
     'kitti-road': road,
     'kitti-semantic': makeKittiSemantic(root, 'original'),
     cityscapes: makeCityscapes(root),
-    camvid: realCamvidSkipReason() === null
-      ? camvidSlice(path.join(root, 'CamVid'), { train: 6, val: 4 })
-      : makeCamvidSegnet(root),
+    camvid:
+      realCamvidSkipReason() === null
+        ? camvidSlice(path.join(root, 'CamVid'), { train: 6, val: 4 })
+        : makeCamvidSegnet(root),
   };
   const figures = path.join(root, 'figures');
   const base = { ...process.env, FCN_PRESET: 'smoke', FCN_RUNS: path.join(root, 'runs'), FCN_FIGURES: figures };
@@ -69,9 +70,12 @@ async function executeAll(): Promise<ExecutedNotebooks> {
     run('kitti-road', data['kitti-road'], path.join(root, 'out-rerun')),
   ]);
   return {
-    root, figures,
+    root,
+    figures,
     outputs: { 'kitti-road': roadOut, 'kitti-semantic': semanticOut, cityscapes: cityscapesOut, camvid: camvidOut },
-    missing, rerun, seconds: (Date.now() - started) / 1000,
+    missing,
+    rerun,
+    seconds: (Date.now() - started) / 1000,
   };
 }
 
@@ -89,19 +93,26 @@ export interface CellOutput {
 }
 
 export function readOutputs(notebook: string): CellOutput[] {
-  const nb = JSON.parse(fs.readFileSync(notebook, 'utf8')) as { cells: { cell_type: string; outputs?: CellOutput[] }[] };
+  const nb = JSON.parse(fs.readFileSync(notebook, 'utf8')) as {
+    cells: { cell_type: string; outputs?: CellOutput[] }[];
+  };
   return nb.cells.filter((c) => c.cell_type === 'code').flatMap((c) => c.outputs ?? []);
 }
 
 /** Each code cell's source and its HTML outputs joined. */
 export function readCells(notebook: string): { source: string; html: string }[] {
-  const nb = JSON.parse(fs.readFileSync(notebook, 'utf8')) as { cells: { cell_type: string; source: string | string[]; outputs?: CellOutput[] }[] };
-  return nb.cells.filter((c) => c.cell_type === 'code').map((c) => ({
-    source: joined(c.source), html: (c.outputs ?? []).map((o) => joined(o.data?.['text/html'])).join(''),
-  }));
+  const nb = JSON.parse(fs.readFileSync(notebook, 'utf8')) as {
+    cells: { cell_type: string; source: string | string[]; outputs?: CellOutput[] }[];
+  };
+  return nb.cells
+    .filter((c) => c.cell_type === 'code')
+    .map((c) => ({
+      source: joined(c.source),
+      html: (c.outputs ?? []).map((o) => joined(o.data?.['text/html'])).join(''),
+    }));
 }
 
-export const joined = (v: string | string[] | undefined): string => (Array.isArray(v) ? v.join('') : v ?? '');
+export const joined = (v: string | string[] | undefined): string => (Array.isArray(v) ? v.join('') : (v ?? ''));
 
 /**
  * Registers a mocha `before` that skips the suite with the reason (no Jupyter,

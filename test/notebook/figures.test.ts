@@ -22,8 +22,17 @@ describe('figures/ after a smoke run', function () {
       const config = JSON.parse(fs.readFileSync(file('config.json'), 'utf8'));
       assert.equal(config.config.preset, 'smoke');
       // The files this run wrote, each there; a PNG it could not draw is listed nowhere and not left over.
-      const expected = ['loss.html', ...(findChromium() ? ['loss.png'] : []), 'grid.png', 'metrics.json', 'config.json'];
-      assert.deepEqual(config.files, expected.map((f) => `${name}_${f}`));
+      const expected = [
+        'loss.html',
+        ...(findChromium() ? ['loss.png'] : []),
+        'grid.png',
+        'metrics.json',
+        'config.json',
+      ];
+      assert.deepEqual(
+        config.files,
+        expected.map((f) => `${name}_${f}`),
+      );
       for (const f of config.files) assert.ok(fs.existsSync(path.join(run().figures, f)), f);
       assert.equal(fs.existsSync(file('loss.png')), Boolean(findChromium()));
       const metrics = JSON.parse(fs.readFileSync(file('metrics.json'), 'utf8'));

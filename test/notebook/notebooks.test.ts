@@ -14,14 +14,18 @@ describe('notebooks, executed headless (smoke preset, generated data)', function
       const html = outputs.map((o) => joined(o.data?.['text/html'])).filter(Boolean);
       // plotly.js once (the hyperparameters cell), then the charts, each one output redrawn in place.
       assert.equal(html.filter((h) => h.includes('window.Plotly = Plotly')).length, 1);
-      assert.ok(readCells(run().outputs[dataset].notebook).find((c) => c.source.includes('NotebookSession.setUp'))
-        ?.html.includes('window.Plotly = Plotly'), 'plotly.js is in the hyperparameters cell\'s output');
+      assert.ok(
+        readCells(run().outputs[dataset].notebook)
+          .find((c) => c.source.includes('NotebookSession.setUp'))
+          ?.html.includes('window.Plotly = Plotly'),
+        "plotly.js is in the hyperparameters cell's output",
+      );
       const figures = html.filter((h) => h.includes('class="fcn-figure"'));
       const charts = figures.filter((h) => h.includes('"name":"train"'));
       assert.equal(charts.length, 1);
       // The "what went wrong" cell adds the confusion heatmap and the worst-images grid, in every notebook.
       assert.equal(figures.filter((h) => h.includes('"type":"heatmap"')).length, 1);
-      assert.equal(figures.filter((h) => h.includes('"name":"smoothed"')).length, 1, 'the lr finder\'s chart');
+      assert.equal(figures.filter((h) => h.includes('"name":"smoothed"')).length, 1, "the lr finder's chart");
       assert.equal(figures.filter((h) => h.includes('"yaxis":"y2"')).length, 1, 'the compare chart');
       assert.match(charts[0], /"name":"validation"/);
       assert.doesNotMatch(charts[0], /regularisation/, 'the smoke preset has no L2 term to draw');
@@ -29,10 +33,14 @@ describe('notebooks, executed headless (smoke preset, generated data)', function
       assert.match(charts[0], /"x":\[1,2\]/);
       // Photo grids as JPEG: the data grid, the worst images, the test grid.
       const jpegs = outputs.filter((o) => o.data?.['image/jpeg']);
-      assert.equal(jpegs.length, 3, `expected the data grid, the worst images and the test grid, got ${jpegs.length} JPEGs`);
+      assert.equal(
+        jpegs.length,
+        3,
+        `expected the data grid, the worst images and the test grid, got ${jpegs.length} JPEGs`,
+      );
       const text = outputs.map((o) => joined(o.text)).join('');
       assert.match(text, /backend: \w+/);
-      assert.doesNotMatch(text, /Warning: |BackendVk/, 'Dawn\'s probe warnings stay out of the notebook');
+      assert.doesNotMatch(text, /Warning: |BackendVk/, "Dawn's probe warnings stay out of the notebook");
       assert.match(text, /preset\s+smoke \(FCN_PRESET\)/);
       assert.match(text, /settings: the smoke preset's, unchanged/);
       assert.match(text, /run folder: \S+notebook-[\w-]+ \(new: nothing trained with these settings yet\)/);
@@ -41,9 +49,12 @@ describe('notebooks, executed headless (smoke preset, generated data)', function
       assert.match(text, /figures: /);
       assert.match(text, /worst \d+ by loss: /);
       assert.match(text, /Pixels labelled 255 \(ignore\) count nowhere/);
-      assert.match(text, /run\s+settings that differ\s+best val mIoU\s+epochs\s+minutes\n\S+\s+all alike\s+\d+\.\d%\s+2\s+\d+\.\d/);
+      assert.match(
+        text,
+        /run\s+settings that differ\s+best val mIoU\s+epochs\s+minutes\n\S+\s+all alike\s+\d+\.\d%\s+2\s+\d+\.\d/,
+      );
       if (dataset === 'kitti-road') assert.match(text, /MaxF\s+AP/);
-      if (dataset === 'camvid') assert.match(text, /input size\s+96x128/, 'CamVid\'s smoke preset keeps 4:3');
+      if (dataset === 'camvid') assert.match(text, /input size\s+96x128/, "CamVid's smoke preset keeps 4:3");
     });
   }
 

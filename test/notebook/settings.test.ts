@@ -5,7 +5,14 @@ import type { SelectedBackend } from '../../src/backend';
 import { DATASETS } from '../../src/data/registry';
 import type { DatasetName } from '../../src/data/types';
 import {
-  PROJECT_ROOT, changesInCell, describeChanges, figuresDir, hyperparameters, notebookRunDir, presetFromEnv, trainConfigOf,
+  PROJECT_ROOT,
+  changesInCell,
+  describeChanges,
+  figuresDir,
+  hyperparameters,
+  notebookRunDir,
+  presetFromEnv,
+  trainConfigOf,
 } from '../../src/notebook';
 import { settingsSource } from '../../src/notebook/settings-source';
 import { PRESETS } from '../../src/run/config';
@@ -18,7 +25,10 @@ describe('notebook settings', () => {
     assert.equal(presetFromEnv(backend('gpu'), {}), 'paper');
     assert.equal(presetFromEnv(backend('webgpu'), {}), 'paper');
     assert.equal(presetFromEnv(backend('wasm'), {}), 'cpu');
-    assert.throws(() => presetFromEnv(backend('wasm'), { FCN_PRESET: 'fast' }), /FCN_PRESET=fast is not a preset; use one of paper, cpu, smoke/);
+    assert.throws(
+      () => presetFromEnv(backend('wasm'), { FCN_PRESET: 'fast' }),
+      /FCN_PRESET=fast is not a preset; use one of paper, cpu, smoke/,
+    );
   });
 
   it('hyperparameters take the preset values, then the changes; FCN_DATA names the folder', () => {
@@ -34,13 +44,17 @@ describe('notebook settings', () => {
   it('trainConfigOf validates: a size not divisible by 32 names the padded size', () => {
     const hp = hyperparameters('cpu', 'kitti-road', { inputShape: [100, 300] }, {});
     assert.throws(() => trainConfigOf('cpu', hp, 'kitti-road'), /input 100x300 is not divisible by 32; use 128x320/);
-    const config = trainConfigOf('cpu', hyperparameters('cpu', 'kitti-road', { fc6: 'paper', learningRate: 5e-4 }, {}), 'kitti-road');
+    const config = trainConfigOf(
+      'cpu',
+      hyperparameters('cpu', 'kitti-road', { fc6: 'paper', learningRate: 5e-4 }, {}),
+      'kitti-road',
+    );
     assert.equal(config.model.fc6, 'paper');
     assert.equal(config.learningRate, 5e-4);
     assert.equal(config.model.widthMultiplier, PRESETS.cpu.model.widthMultiplier);
   });
 
-  it('camvid: the preset\'s 4:3 input and class weights reach the hyperparameters and the config', () => {
+  it("camvid: the preset's 4:3 input and class weights reach the hyperparameters and the config", () => {
     const hp = hyperparameters('cpu', 'camvid', { classWeights: 'median-frequency' }, {});
     assert.deepEqual(hp.inputShape, [192, 256]);
     const config = trainConfigOf('cpu', hp, 'camvid');
@@ -64,16 +78,30 @@ describe('notebook settings', () => {
   });
 
   it('architecture and training fields reach the config; pretrained needs width 1 and says how to fix it', () => {
-    const hp = hyperparameters('cpu', 'kitti-road', { widthMultiplier: 1, dropout: 0.3, l2: 1e-4, seed: 7, pretrained: true }, {});
+    const hp = hyperparameters(
+      'cpu',
+      'kitti-road',
+      { widthMultiplier: 1, dropout: 0.3, l2: 1e-4, seed: 7, pretrained: true },
+      {},
+    );
     const config = trainConfigOf('cpu', hp, 'kitti-road');
-    assert.deepEqual([config.model.widthMultiplier, config.model.dropout, config.model.l2, config.seed], [1, 0.3, 1e-4, 7]);
-    assert.equal(hyperparameters('cpu', 'kitti-road', {}, {}).pretrained, false, 'the cpu preset\'s width 0.25 cannot take VGG16');
+    assert.deepEqual(
+      [config.model.widthMultiplier, config.model.dropout, config.model.l2, config.seed],
+      [1, 0.3, 1e-4, 7],
+    );
+    assert.equal(
+      hyperparameters('cpu', 'kitti-road', {}, {}).pretrained,
+      false,
+      "the cpu preset's width 0.25 cannot take VGG16",
+    );
     assert.equal(hyperparameters('paper', 'kitti-road', {}, {}).pretrained, true);
-    assert.throws(() => trainConfigOf('cpu', hyperparameters('cpu', 'kitti-road', { pretrained: true }, {}), 'kitti-road'),
-      /pretrained: true needs widthMultiplier 1 .* got 0.25; set widthMultiplier: 1 or pretrained: false/);
+    assert.throws(
+      () => trainConfigOf('cpu', hyperparameters('cpu', 'kitti-road', { pretrained: true }, {}), 'kitti-road'),
+      /pretrained: true needs widthMultiplier 1 .* got 0.25; set widthMultiplier: 1 or pretrained: false/,
+    );
   });
 
-  it('the cell\'s changes are what differs from the written cpu preset; they apply to the preset in force', () => {
+  it("the cell's changes are what differs from the written cpu preset; they apply to the preset in force", () => {
     const written = hyperparameters('cpu', 'camvid', {}, {});
     assert.deepEqual(changesInCell('camvid', written, {}), {}, 'the cell as written changes nothing');
     const cell = { ...written, learningRate: 5e-4, augment: null };
@@ -85,12 +113,16 @@ describe('notebook settings', () => {
     assert.equal(describeChanges(written, written), null);
   });
 
-  it('each notebook\'s hyperparameters cell is the cpu preset written out, every field with a comment', () => {
+  it("each notebook's hyperparameters cell is the cpu preset written out, every field with a comment", () => {
     for (const dataset of Object.keys(DATASETS) as DatasetName[]) {
       const file = path.join(PROJECT_ROOT, 'notebooks', `${DATASETS[dataset].figureName}.ipynb`);
       const nb = JSON.parse(fs.readFileSync(file, 'utf8')) as { cells: { source: string | string[] }[] };
       const cell = nb.cells.map((c) => [c.source].flat().join('')).find((s) => s.includes('NotebookSession.setUp'));
-      assert.equal(cell, settingsSource(dataset), `${file}: copy settingsSource('${dataset}') into its hyperparameters cell`);
+      assert.equal(
+        cell,
+        settingsSource(dataset),
+        `${file}: copy settingsSource('${dataset}') into its hyperparameters cell`,
+      );
     }
     const source = settingsSource('kitti-road');
     for (const field of Object.keys(hyperparameters('cpu', 'kitti-road', {}, {}))) {

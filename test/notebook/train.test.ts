@@ -24,8 +24,12 @@ describe('trainInNotebook', function () {
     const runDir = path.join(dir, 'run');
     const first = recordingDisplays();
     const r1 = await trainInNotebook({
-      config: resolveTrainConfig('smoke', { epochs: 1 }), dataset, runDir, weights: null,
-      makeDisplay: first.makeDisplay, log: () => undefined,
+      config: resolveTrainConfig('smoke', { epochs: 1 }),
+      dataset,
+      runDir,
+      weights: null,
+      makeDisplay: first.makeDisplay,
+      log: () => undefined,
     });
     assert.equal(r1.outcome, 'done');
     const tensorsBefore = tf.memory().numTensors;
@@ -38,10 +42,17 @@ describe('trainInNotebook', function () {
 
     const second = recordingDisplays();
     const r2 = await trainInNotebook({
-      config: resolveTrainConfig('smoke', { epochs: 2 }), dataset, runDir, weights: null,
-      makeDisplay: second.makeDisplay, log: () => undefined,
+      config: resolveTrainConfig('smoke', { epochs: 2 }),
+      dataset,
+      runDir,
+      weights: null,
+      makeDisplay: second.makeDisplay,
+      log: () => undefined,
     });
-    assert.deepEqual(r2.history.map((h) => h.epoch), [1, 2]);
+    assert.deepEqual(
+      r2.history.map((h) => h.epoch),
+      [1, 2],
+    );
     // Neither runTraining nor trainInNotebook keeps a tensor.
     assert.equal(tf.memory().numTensors, tensorsBefore, `${tf.memory().numTensors - tensorsBefore} tensors more`);
     // plotly.js is not sent again; the chart starts from the saved epoch 1 and adds epoch 2.

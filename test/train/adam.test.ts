@@ -12,14 +12,20 @@ let made = 0;
 /** Fresh variables (unique names) with values fixed by `seed`. */
 function makeVariables(seed: number): tf.Variable[] {
   // tidy frees the initial values, so each variable is its data's only holder, as in a model.
-  return tf.tidy(() => SHAPES.map((shape, i) => tf.variable(tf.randomNormal(shape, 0, 1, 'float32', seed + i), true, `adam_test_${made++}`)));
+  return tf.tidy(() =>
+    SHAPES.map((shape, i) =>
+      tf.variable(tf.randomNormal(shape, 0, 1, 'float32', seed + i), true, `adam_test_${made++}`),
+    ),
+  );
 }
 
 /** Gradients that change from step to step (seeded from 1: tfjs takes seed 0 for none), one step with large ones. */
 function gradients(vars: tf.Variable[], step: number): { name: string; tensor: tf.Tensor }[] {
   return vars.map((v, i) => ({
     name: v.name,
-    tensor: tf.tidy(() => tf.mul(tf.randomNormal(v.shape, 0, 1, 'float32', 100 * step + i + 1), tf.scalar(step === 2 ? 1e3 : 0.1))),
+    tensor: tf.tidy(() =>
+      tf.mul(tf.randomNormal(v.shape, 0, 1, 'float32', 100 * step + i + 1), tf.scalar(step === 2 ? 1e3 : 0.1)),
+    ),
   }));
 }
 
@@ -48,7 +54,8 @@ describe('fused Adam', function () {
     const fused = adamOptimizer(0.01);
     const reference = tf.train.adam(0.01);
     await runSteps(reference, theirs, 4);
-    const dataIds = async () => [...ours, ...(await fused.getWeights()).slice(1).map((w) => w.tensor)].map((t) => t.dataId);
+    const dataIds = async () =>
+      [...ours, ...(await fused.getWeights()).slice(1).map((w) => w.tensor)].map((t) => t.dataId);
     await runSteps(fused, ours, 1);
     const before = await dataIds();
     const profile = await tf.profile(() => runSteps(fused, ours, 3, 1));
@@ -65,15 +72,20 @@ describe('fused Adam', function () {
   });
 
   it('drops the weights XNNPACK packed before an update in place, so a conv computes with the new ones', async () => {
-    const filter = tf.tidy(() => tf.variable(tf.randomNormal([3, 3, 4, 8], 0, 1, 'float32', 7), true, `adam_test_${made++}`));
-    const x = tf.randomNormal([1, 6, 6, 4], 0, 1, 'float32', 8) as tf.Tensor4D;
+    const filter = tf.tidy(() =>
+      tf.variable(tf.randomNormal([3, 3, 4, 8], 0, 1, 'float32', 7), true, `adam_test_${made++}`),
+    );
+    const x: tf.Tensor4D = tf.randomNormal([1, 6, 6, 4], 0, 1, 'float32', 8);
     const fused = adamOptimizer(0.1);
     for (let step = 0; step < 2; step++) {
       tf.dispose(tf.conv2d(x, filter as tf.Tensor4D, 1, 'same'));
       const g = [{ name: filter.name, tensor: tf.onesLike(filter) }];
       fused.applyGradients(g);
       tf.dispose(g[0].tensor);
-      const [cached, fresh] = tf.tidy(() => [tf.conv2d(x, filter as tf.Tensor4D, 1, 'same'), tf.conv2d(x, tf.add(filter, 0) as tf.Tensor4D, 1, 'same')]);
+      const [cached, fresh] = tf.tidy(() => [
+        tf.conv2d(x, filter as tf.Tensor4D, 1, 'same'),
+        tf.conv2d(x, tf.add<tf.Tensor4D>(filter, 0), 1, 'same'),
+      ]);
       assert.deepEqual(await cached.data(), await fresh.data());
       tf.dispose([cached, fresh]);
     }
@@ -81,7 +93,7 @@ describe('fused Adam', function () {
     fused.dispose();
   });
 
-  it('leaves a tensor that shares a variable\'s data as it was (no update in place then)', async () => {
+  it("leaves a tensor that shares a variable's data as it was (no update in place then)", async () => {
     const vars = makeVariables(2);
     const reference = makeVariables(2);
     const fused = adamOptimizer(0.01);
@@ -109,7 +121,7 @@ describe('fused Adam', function () {
     fused.dispose();
   });
 
-  it('restores from tfjs Adam\'s saved weights and continues as a restored tfjs Adam does (checkpoints are interchangeable)', async () => {
+  it("restores from tfjs Adam's saved weights and continues as a restored tfjs Adam does (checkpoints are interchangeable)", async () => {
     const trained = makeVariables(4);
     const first = tf.train.adam(0.01);
     await runSteps(first, trained, 2);

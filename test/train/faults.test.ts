@@ -8,7 +8,13 @@ import { synthesizeRoadSet } from '../../src/data/builtin-road';
 import { buildFcn8 } from '../../src/model/fcn8';
 import { adamOptimizer } from '../../src/train/adam';
 import {
-  PREVIOUS_DIR, RUN_FILES, checkpointBytes, loadRunModel, loadTrainState, saveCheckpoint, type TrainState,
+  PREVIOUS_DIR,
+  RUN_FILES,
+  checkpointBytes,
+  loadRunModel,
+  loadTrainState,
+  saveCheckpoint,
+  type TrainState,
 } from '../../src/run/checkpoint';
 import { resolveTrainConfig } from '../../src/run/config';
 import { trainStep } from '../../src/train/loop';
@@ -42,7 +48,11 @@ function fillDisk(file: string): void {
   const fd = fs.openSync(file, 'w');
   try {
     for (let chunk = 1 << 20; chunk >= 512;) {
-      try { fs.writeSync(fd, Buffer.alloc(chunk)); } catch { chunk >>= 1; }
+      try {
+        fs.writeSync(fd, Buffer.alloc(chunk));
+      } catch {
+        chunk >>= 1;
+      }
     }
   } finally {
     fs.closeSync(fd);
@@ -62,46 +72,50 @@ describe('faults a long training run meets', function () {
   after(() => dir && rmDir(dir));
 
   describe('disk full', () => {
-    it('on a small tmpfs: names file, space and the epoch to resume from, removes partial files, exits 1, resumes',
-      function () {
-        const mnt = path.join(dir, 'small');
-        fs.mkdirSync(mnt);
-        const one = checkpointBytes(countFcn8Params(SMOKE.model));
-        // Room for the first checkpoint and the JSON files, not for a second one beside it.
-        if (!mountTmpfs(mnt, Math.ceil(1.5 * one) + 256 * 1024)) {
-          console.log('      (skipped: mounting a tmpfs needs root; the ENOSPC writer test below covers the same path)');
-          this.skip();
-        }
-        try {
-          const run = path.join(mnt, 'run');
-          let r = fcn(['train', '--data', data, '--preset', 'smoke', '--out', run, '--no-progress']);
-          assert.equal(r.code, 1, r.err);
-          assert.match(r.err, /warning: the disk of .* holds fewer than two checkpoints/);
-          assert.match(r.err, new RegExp(`error: could not write \\w+\\.\\w+ in ${run}: no space left on the device ` +
-            '\\(ENOSPC\\); it needs [\\d.]+ [KM]iB, [\\d.]+ [KM]iB free there\\. The partial files were removed; the last ' +
-            `complete checkpoint \\(epoch 1\\) in ${run} is intact\\. Free some space, then continue with: ` +
-            `npx fcn train --out ${run} --resume`));
-          assert.doesNotMatch(r.err, STACK_LINE);
-          assert.deepEqual(listTmp(run), []);
+    it('on a small tmpfs: names file, space and the epoch to resume from, removes partial files, exits 1, resumes', function () {
+      const mnt = path.join(dir, 'small');
+      fs.mkdirSync(mnt);
+      const one = checkpointBytes(countFcn8Params(SMOKE.model));
+      // Room for the first checkpoint and the JSON files, not for a second one beside it.
+      if (!mountTmpfs(mnt, Math.ceil(1.5 * one) + 256 * 1024)) {
+        console.log('      (skipped: mounting a tmpfs needs root; the ENOSPC writer test below covers the same path)');
+        this.skip();
+      }
+      try {
+        const run = path.join(mnt, 'run');
+        let r = fcn(['train', '--data', data, '--preset', 'smoke', '--out', run, '--no-progress']);
+        assert.equal(r.code, 1, r.err);
+        assert.match(r.err, /warning: the disk of .* holds fewer than two checkpoints/);
+        assert.match(
+          r.err,
+          new RegExp(
+            `error: could not write \\w+\\.\\w+ in ${run}: no space left on the device ` +
+              '\\(ENOSPC\\); it needs [\\d.]+ [KM]iB, [\\d.]+ [KM]iB free there\\. The partial files were removed; the last ' +
+              `complete checkpoint \\(epoch 1\\) in ${run} is intact\\. Free some space, then continue with: ` +
+              `npx fcn train --out ${run} --resume`,
+          ),
+        );
+        assert.doesNotMatch(r.err, STACK_LINE);
+        assert.deepEqual(listTmp(run), []);
 
-          // Evaluation on a disk with no byte left still prints its scores and says what it did not save.
-          fillDisk(path.join(mnt, 'filler'));
-          r = fcn(['eval', '--run', run, '--no-progress']);
-          assert.equal(r.code, 1, r.err);
-          assert.match(r.out, /mean IoU/);
-          assert.match(r.err, /not saved: could not write metrics\.json in .*\(ENOSPC\).*The scores above are complete/);
-          assert.deepEqual(listTmp(run), []);
+        // Evaluation on a disk with no byte left still prints its scores and says what it did not save.
+        fillDisk(path.join(mnt, 'filler'));
+        r = fcn(['eval', '--run', run, '--no-progress']);
+        assert.equal(r.code, 1, r.err);
+        assert.match(r.out, /mean IoU/);
+        assert.match(r.err, /not saved: could not write metrics\.json in .*\(ENOSPC\).*The scores above are complete/);
+        assert.deepEqual(listTmp(run), []);
 
-          fs.rmSync(path.join(mnt, 'filler'));
-          assert.equal(spawnSync('mount', ['-o', `remount,size=${8 * one}`, mnt]).status, 0);
-          r = fcn(['train', '--data', data, '--preset', 'smoke', '--out', run, '--resume', '--no-progress']);
-          assert.equal(r.code, 0, r.err);
-          assert.match(r.err, /resume: .* at epoch 1, step 3/);
-          assert.equal(JSON.parse(fs.readFileSync(path.join(run, RUN_FILES.history), 'utf8')).length, 2);
-        } finally {
-          spawnSync('umount', [mnt]);
-        }
-      });
+        fs.rmSync(path.join(mnt, 'filler'));
+        assert.equal(spawnSync('mount', ['-o', `remount,size=${8 * one}`, mnt]).status, 0);
+        r = fcn(['train', '--data', data, '--preset', 'smoke', '--out', run, '--resume', '--no-progress']);
+        assert.equal(r.code, 0, r.err);
+        assert.match(r.err, /resume: .* at epoch 1, step 3/);
+        assert.equal(JSON.parse(fs.readFileSync(path.join(run, RUN_FILES.history), 'utf8')).length, 2);
+      } finally {
+        spawnSync('umount', [mnt]);
+      }
+    });
 
     it('through an ENOSPC writer: the save fails whole, the last checkpoint and its previous/ copy stay', async () => {
       await selectBackend({ forced: 'wasm', log: null });
@@ -110,14 +124,25 @@ describe('faults a long training run meets', function () {
       const optimizer = adamOptimizer(config.learningRate);
       const run = path.join(dir, 'enospc');
       const { image, label } = roadScene(0, 32, 32);
-      const state = (epoch: number): TrainState =>
-        ({ epoch, step: epoch, batchInEpoch: 0, partial: { lossSum: 0, regSum: 0, batches: 0 } });
-      // The module object itself: the source reads fs.writeFileSync from it at each call.
+      const state = (epoch: number): TrainState => ({
+        epoch,
+        step: epoch,
+        batchInEpoch: 0,
+        partial: { lossSum: 0, regSum: 0, batches: 0 },
+      });
+      // The module object itself (not `import *`'s copy): the source reads fs.writeFileSync from it at each call.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       const realFs = require('node:fs') as { writeFileSync: typeof fs.writeFileSync };
       const original = realFs.writeFileSync;
       try {
         for (const epoch of [1, 2]) {
-          await trainStep(model, optimizer, { ids: ['a'], height: 32, width: 32, images: image, labels: label }, config, epoch);
+          await trainStep(
+            model,
+            optimizer,
+            { ids: ['a'], height: 32, width: 32, images: image, labels: label },
+            config,
+            epoch,
+          );
           await saveCheckpoint(run, model, optimizer, state(epoch));
         }
         realFs.writeFileSync = (file, ...rest) => {
@@ -126,9 +151,13 @@ describe('faults a long training run meets', function () {
           }
           return original(file, ...rest);
         };
-        await assert.rejects(saveCheckpoint(run, model, optimizer, state(3)), (err: unknown) =>
-          err instanceof StorageError && err.message.startsWith(`could not write optimizer.bin in ${run}: no space left`) &&
-          /last complete checkpoint \(epoch 2\) .* is intact/.test(err.message));
+        await assert.rejects(
+          saveCheckpoint(run, model, optimizer, state(3)),
+          (err: unknown) =>
+            err instanceof StorageError &&
+            err.message.startsWith(`could not write optimizer.bin in ${run}: no space left`) &&
+            /last complete checkpoint \(epoch 2\) .* is intact/.test(err.message),
+        );
       } finally {
         realFs.writeFileSync = original;
       }
@@ -148,25 +177,38 @@ describe('faults a long training run meets', function () {
     const model = buildFcn8(config.model);
     const optimizer = adamOptimizer(config.learningRate);
     const { image, label } = roadScene(1, 32, 32);
-    const state = (epoch: number): TrainState =>
-      ({ epoch, step: epoch, batchInEpoch: 0, partial: { lossSum: 0, regSum: 0, batches: 0 } });
+    const state = (epoch: number): TrainState => ({
+      epoch,
+      step: epoch,
+      batchInEpoch: 0,
+      partial: { lossSum: 0, regSum: 0, batches: 0 },
+    });
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object, as above
     const realFs = require('node:fs') as { renameSync: typeof fs.renameSync };
     const original = realFs.renameSync;
     const kills: [string, (run: string) => Promise<void>, number][] = [
       // After the first rename: every new file was written, so the save is finished on load.
-      ['between the renames', async (run) => {
-        let calls = 0;
-        realFs.renameSync = (...args) => {
-          if (calls++ === 1) throw new Error('killed');
-          original(...args);
-        };
-        await saveCheckpoint(run, model, optimizer, state(2)).catch(() => {});
-        realFs.renameSync = original;
-      }, 2],
+      [
+        'between the renames',
+        async (run) => {
+          let calls = 0;
+          realFs.renameSync = (...args) => {
+            if (calls++ === 1) throw new Error('killed');
+            original(...args);
+          };
+          await saveCheckpoint(run, model, optimizer, state(2)).catch(() => {});
+          realFs.renameSync = original;
+        },
+        2,
+      ],
       // While the files were written (no state.json.tmp yet): the last checkpoint stays.
-      ['while writing', async (run) => {
-        fs.writeFileSync(path.join(run, `${RUN_FILES.weights}.tmp`), 'half a file');
-      }, 1],
+      [
+        'while writing',
+        async (run) => {
+          fs.writeFileSync(path.join(run, `${RUN_FILES.weights}.tmp`), 'half a file');
+        },
+        1,
+      ],
     ];
     for (const [when, kill, epoch] of kills) {
       const run = path.join(dir, `killed ${when}`);
@@ -192,44 +234,109 @@ describe('faults a long training run meets', function () {
       assert.equal(r.code, 0, r.err);
       assert.ok(fs.existsSync(path.join(good, PREVIOUS_DIR, RUN_FILES.weights)), 'epoch 1 is kept in previous/');
     });
-    const edit = (file: string, change: (bytes: Buffer) => Buffer | string) => fs.writeFileSync(file, change(fs.readFileSync(file)));
+    const edit = (file: string, change: (bytes: Buffer) => Buffer | string) =>
+      fs.writeFileSync(file, change(fs.readFileSync(file)));
     const json = (f: (v: Record<string, unknown>) => void) => (b: Buffer) => {
       const v = JSON.parse(b.toString()) as Record<string, unknown>;
       f(v);
       return JSON.stringify(v);
     };
-    const cases: { damage: string; file: string; change: (b: Buffer) => Buffer | string; command: 'eval' | 'resume'; says: RegExp }[] = [
-      { damage: 'truncated weights.bin', file: RUN_FILES.weights, change: (b) => b.subarray(0, b.length >> 1), command: 'eval',
-        says: /weights\.bin has \d+ bytes; state\.json recorded \d+ when it was saved: the file is truncated/ },
-      { damage: 'zeroed weights.bin', file: RUN_FILES.weights, change: (b) => Buffer.alloc(b.length), command: 'eval',
-        says: /weights\.bin has the right size \(\d+ bytes\) but not the SHA-256 state\.json recorded/ },
-      { damage: 'truncated model.json', file: RUN_FILES.model, change: (b) => b.subarray(0, 100), command: 'eval',
-        says: /model\.json has 100 bytes; state\.json recorded \d+/ },
-      { damage: 'truncated optimizer.bin', file: RUN_FILES.optimizer, change: (b) => b.subarray(0, 8), command: 'resume',
-        says: /optimizer\.bin has 8 bytes; state\.json recorded \d+/ },
-      { damage: 'state.json from another version', file: RUN_FILES.state, change: json((v) => { v.version = 99; }),
-        command: 'eval', says: /state\.json: "version" is 99, expected 1 or 2; the checkpoint is damaged or from another version/ },
-      { damage: 'state.json with a bad field', file: RUN_FILES.state, change: json((v) => { v.epoch = 'two'; }),
-        command: 'resume', says: /state\.json: "epoch" is "two", expected a whole number >= 0/ },
-      { damage: 'config.json edited into an invalid one', file: RUN_FILES.config, change: json((v) => { v.learningRate = -1; }),
-        command: 'eval', says: /config\.json: learningRate must be in \(0, 1\); got -1\. Fix that field/ },
+    const cases: {
+      damage: string;
+      file: string;
+      change: (b: Buffer) => Buffer | string;
+      command: 'eval' | 'resume';
+      says: RegExp;
+    }[] = [
+      {
+        damage: 'truncated weights.bin',
+        file: RUN_FILES.weights,
+        change: (b) => b.subarray(0, b.length >> 1),
+        command: 'eval',
+        says: /weights\.bin has \d+ bytes; state\.json recorded \d+ when it was saved: the file is truncated/,
+      },
+      {
+        damage: 'zeroed weights.bin',
+        file: RUN_FILES.weights,
+        change: (b) => Buffer.alloc(b.length),
+        command: 'eval',
+        says: /weights\.bin has the right size \(\d+ bytes\) but not the SHA-256 state\.json recorded/,
+      },
+      {
+        damage: 'truncated model.json',
+        file: RUN_FILES.model,
+        change: (b) => b.subarray(0, 100),
+        command: 'eval',
+        says: /model\.json has 100 bytes; state\.json recorded \d+/,
+      },
+      {
+        damage: 'truncated optimizer.bin',
+        file: RUN_FILES.optimizer,
+        change: (b) => b.subarray(0, 8),
+        command: 'resume',
+        says: /optimizer\.bin has 8 bytes; state\.json recorded \d+/,
+      },
+      {
+        damage: 'state.json from another version',
+        file: RUN_FILES.state,
+        change: json((v) => {
+          v.version = 99;
+        }),
+        command: 'eval',
+        says: /state\.json: "version" is 99, expected 1 or 2; the checkpoint is damaged or from another version/,
+      },
+      {
+        damage: 'state.json with a bad field',
+        file: RUN_FILES.state,
+        change: json((v) => {
+          v.epoch = 'two';
+        }),
+        command: 'resume',
+        says: /state\.json: "epoch" is "two", expected a whole number >= 0/,
+      },
+      {
+        damage: 'config.json edited into an invalid one',
+        file: RUN_FILES.config,
+        change: json((v) => {
+          v.learningRate = -1;
+        }),
+        command: 'eval',
+        says: /config\.json: learningRate must be in \(0, 1\); got -1\. Fix that field/,
+      },
     ];
     for (const c of cases) {
       it(`${c.damage}: one line naming the file and what is wrong, exit 1${c.file === RUN_FILES.config ? '' : ', the older checkpoint named'}`, () => {
         const run = path.join(dir, c.damage.replace(/\W+/g, '-'));
         fs.cpSync(good, run, { recursive: true });
         edit(path.join(run, c.file), c.change);
-        const r = c.command === 'eval'
-          ? fcn(['eval', '--run', run, '--no-progress'])
-          : fcn(['train', '--data', data, '--preset', 'smoke', '--out', run, '--resume', '--epochs', '3', '--no-progress']);
+        const r =
+          c.command === 'eval'
+            ? fcn(['eval', '--run', run, '--no-progress'])
+            : fcn([
+                'train',
+                '--data',
+                data,
+                '--preset',
+                'smoke',
+                '--out',
+                run,
+                '--resume',
+                '--epochs',
+                '3',
+                '--no-progress',
+              ]);
         assert.equal(r.code, 1, r.err);
         assert.match(r.err, c.says);
         assert.ok(r.err.includes(path.join(run, c.file)), `names ${path.join(run, c.file)}: ${r.err}`);
         assert.doesNotMatch(r.err, STACK_LINE);
         if (c.file !== RUN_FILES.config) {
           const prev = path.join(run, PREVIOUS_DIR);
-          assert.ok(r.err.includes(`An older complete checkpoint (epoch 1) is in ${prev}; to go back to it: cp ${prev}/* ${run}/`),
-            r.err);
+          assert.ok(
+            r.err.includes(
+              `An older complete checkpoint (epoch 1) is in ${prev}; to go back to it: cp ${prev}/* ${run}/`,
+            ),
+            r.err,
+          );
         }
       });
     }
@@ -248,13 +355,32 @@ describe('faults a long training run meets', function () {
 
   it('a worker thread that dies: the message names it, a checkpoint is saved, --workers 1 resumes', () => {
     const run = path.join(dir, 'worker');
-    let r = fcn(['train', '--data', data, '--preset', 'smoke', '--workers', '2', '--out', run, '--no-progress'],
-      { FCN_INJECT_WORKER_FAULT: 'exit:1:4' });
+    let r = fcn(['train', '--data', data, '--preset', 'smoke', '--workers', '2', '--out', run, '--no-progress'], {
+      FCN_INJECT_WORKER_FAULT: 'exit:1:4',
+    });
     assert.equal(r.code, 1, r.err);
-    assert.match(r.err, /error: data-parallel worker 1 of 1 failed at step 4: the thread exited with code 3\. The step was not applied\./);
-    assert.match(r.err, /A checkpoint was saved at epoch 2, batch 1 \(step 4\); continue in one thread with --resume --workers 1\./);
+    assert.match(
+      r.err,
+      /error: data-parallel worker 1 of 1 failed at step 4: the thread exited with code 3\. The step was not applied\./,
+    );
+    assert.match(
+      r.err,
+      /A checkpoint was saved at epoch 2, batch 1 \(step 4\); continue in one thread with --resume --workers 1\./,
+    );
     assert.doesNotMatch(r.err, STACK_LINE);
-    r = fcn(['train', '--data', data, '--preset', 'smoke', '--workers', '1', '--out', run, '--resume', '--no-progress']);
+    r = fcn([
+      'train',
+      '--data',
+      data,
+      '--preset',
+      'smoke',
+      '--workers',
+      '1',
+      '--out',
+      run,
+      '--resume',
+      '--no-progress',
+    ]);
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /resume: .* at epoch 1, batch 1, step 4/);
     assert.equal(JSON.parse(fs.readFileSync(path.join(run, RUN_FILES.history), 'utf8')).length, 2);
@@ -268,23 +394,43 @@ describe('faults a long training run meets', function () {
       big = path.join(dir, 'road40');
       await synthesizeRoadSet(big, { count: 40, seed: 5, progress: false });
       const ds = await openDataset('kitti-road', big);
-      trainImages = splitTrainVal(await ds.samples('train'), SMOKE.valFraction, SMOKE.seed).train.map((s) => s.imagePath);
+      trainImages = splitTrainVal(await ds.samples('train'), SMOKE.valFraction, SMOKE.seed).train.map(
+        (s) => s.imagePath,
+      );
     });
-    const train = (runDir: string, damage: (files: string[]) => void, resume = false) => runTraining({
-      config: SMOKE, dataset: { name: 'kitti-road', dir: big }, runDir, resume, weights: null, stream: true,
-      log: () => {}, progress: false,
-      callbacks: { onEpochEnd: (epoch) => { if (epoch === 1) damage(trainImages); } },
-    });
+    const train = (runDir: string, damage: (files: string[]) => void, resume = false) =>
+      runTraining({
+        config: SMOKE,
+        dataset: { name: 'kitti-road', dir: big },
+        runDir,
+        resume,
+        weights: null,
+        stream: true,
+        log: () => {},
+        progress: false,
+        callbacks: {
+          onEpochEnd: (epoch) => {
+            if (epoch === 1) damage(trainImages);
+          },
+        },
+      });
 
     it('one truncated image is skipped with a warning that names it, counted in the epoch summary', async () => {
       const victim = trainImages[7];
       const bytes = fs.readFileSync(victim);
       try {
-        const result = await train(path.join(dir, 'stream-one'), () => fs.writeFileSync(victim, bytes.subarray(0, 200)));
+        const result = await train(path.join(dir, 'stream-one'), () =>
+          fs.writeFileSync(victim, bytes.subarray(0, 200)),
+        );
         assert.equal(result.outcome, 'done');
-        assert.deepEqual(result.history[0].warnings.filter((w) => w.startsWith('skipped')), []);
-        assert.ok(result.history[1].warnings.includes(`skipped 1 unreadable training sample this epoch: ${victim}`),
-          result.history[1].warnings.join('\n'));
+        assert.deepEqual(
+          result.history[0].warnings.filter((w) => w.startsWith('skipped')),
+          [],
+        );
+        assert.ok(
+          result.history[1].warnings.includes(`skipped 1 unreadable training sample this epoch: ${victim}`),
+          result.history[1].warnings.join('\n'),
+        );
       } finally {
         fs.writeFileSync(victim, bytes);
       }
@@ -294,9 +440,17 @@ describe('faults a long training run meets', function () {
       const runDir = path.join(dir, 'stream-many');
       const victims = trainImages.slice(0, 2);
       const saved = victims.map((f) => fs.readFileSync(f));
-      await assert.rejects(train(runDir, () => victims.forEach((f) => fs.rmSync(f))), (err: unknown) =>
-        err instanceof DataError && new RegExp(`^2 of ${trainImages.length} samples could not be read in epoch 2 \\(more than 5%`).test(err.message) &&
-        /changed or is damaged while training ran.*A checkpoint was saved at epoch 2, batch \d+ \(step \d+\)/.test(err.message));
+      await assert.rejects(
+        train(runDir, () => victims.forEach((f) => fs.rmSync(f))),
+        (err: unknown) =>
+          err instanceof DataError &&
+          new RegExp(`^2 of ${trainImages.length} samples could not be read in epoch 2 \\(more than 5%`).test(
+            err.message,
+          ) &&
+          /changed or is damaged while training ran.*A checkpoint was saved at epoch 2, batch \d+ \(step \d+\)/.test(
+            err.message,
+          ),
+      );
       const probe = adamOptimizer(1e-3);
       const stopped = await loadTrainState(runDir, probe);
       probe.dispose();

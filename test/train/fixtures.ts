@@ -10,8 +10,11 @@ export function roadScene(index: number, h: number, w: number): { image: Uint8Ar
   const image = new Uint8Array(h * w * 3);
   const label = new Uint8Array(h * w);
   let s = (index + 1) * 2654435761;
-  const rand = () => { s = (s * 1103515245 + 12345) >>> 0; return s / 2 ** 32; };
-  const centre = w * (0.4 + 0.2 * (index % 3) / 2);
+  const rand = () => {
+    s = (s * 1103515245 + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
+  const centre = w * (0.4 + (0.2 * (index % 3)) / 2);
   for (let y = 0; y < h; y++) {
     const half = (y / h) * w * 0.45;
     for (let x = 0; x < w; x++) {
@@ -19,7 +22,8 @@ export function roadScene(index: number, h: number, w: number): { image: Uint8Ar
       const road = y > h * 0.3 && Math.abs(x - centre) < half;
       label[i] = y < 2 ? 255 : road ? 1 : 0;
       const base = road ? 90 : 150 + 40 * Math.sin(x / 5 + index);
-      for (let c = 0; c < 3; c++) image[i * 3 + c] = Math.max(0, Math.min(255, base + (c === 1 && !road ? 30 : 0) + (rand() - 0.5) * 30));
+      for (let c = 0; c < 3; c++)
+        image[i * 3 + c] = Math.max(0, Math.min(255, base + (c === 1 && !road ? 30 : 0) + (rand() - 0.5) * 30));
     }
   }
   return { image, label };
@@ -33,11 +37,16 @@ export function sceneSource(count: number, batchSize: number, h: number, w: numb
     const part = scenes.slice(start, start + batchSize);
     const images = new Uint8Array(part.length * h * w * 3);
     const labels = new Uint8Array(part.length * h * w);
-    part.forEach((p, i) => { images.set(p.image, i * h * w * 3); labels.set(p.label, i * h * w); });
+    part.forEach((p, i) => {
+      images.set(p.image, i * h * w * 3);
+      labels.set(p.label, i * h * w);
+    });
     batches.push({ ids: part.map((_, i) => `scene_${start + i}`), height: h, width: w, images, labels });
   }
   return {
     numBatches: batches.length,
-    async *epoch() { yield* batches; },
+    async *epoch() {
+      yield* batches;
+    },
   };
 }

@@ -24,7 +24,8 @@ describe('closed-form L2 gradient', function () {
 
   // A large L2 factor, so a missing or doubled L2 gradient moves the weights visibly.
   const config = resolveTrainConfig('smoke', {
-    batchSize: 2, learningRate: 1e-2,
+    batchSize: 2,
+    learningRate: 1e-2,
     model: { inputShape: [H, W], fc6: 'lite', widthMultiplier: 1 / 16, dropout: 0, l2: 0.05 },
   });
 
@@ -39,7 +40,7 @@ describe('closed-form L2 gradient', function () {
     model.dispose();
   });
 
-  it('trains as the tape\'s L2 gradient does over 4 Adam steps: weights, slots, losses; no tensor leaks', async () => {
+  it("trains as the tape's L2 gradient does over 4 Adam steps: weights, slots, losses; no tensor leaks", async () => {
     const data = await batches();
     const run = async (closedForm: boolean) => {
       const model = buildFcn8(config.model);
@@ -59,8 +60,8 @@ describe('closed-form L2 gradient', function () {
           let reg: tf.Scalar | null = null;
           const { value, grads } = tf.variableGrads(() => {
             const logits = model.apply(x, { training: true }) as tf.Tensor4D;
-            reg = tf.keep(tf.addN(model.calculateLosses()) as tf.Scalar);
-            return tf.add(pixelCrossEntropy(logits, y, 255, null), reg) as tf.Scalar;
+            reg = tf.keep(tf.addN<tf.Scalar>(model.calculateLosses()));
+            return tf.add<tf.Scalar>(pixelCrossEntropy(logits, y, 255, null), reg);
           }, trainableVariables(model));
           optimizer.applyGradients(grads as Record<string, tf.Variable>);
           const [total, r] = await Promise.all([value.data(), (reg as unknown as tf.Scalar).data()]);
@@ -87,12 +88,22 @@ describe('closed-form L2 gradient', function () {
     assert.deepEqual(plain(got.slotNames), plain(ref.slotNames));
     assert.equal(got.slotValues[0][0], 4, 'iterations');
     const flat = (a: Float32Array[]) => Float32Array.from(a.flatMap((x) => Array.from(x)));
-    assert.ok(relNormError(flat(got.weights), flat(ref.weights)) < 1e-5, `weights ${relNormError(flat(got.weights), flat(ref.weights))}`);
+    assert.ok(
+      relNormError(flat(got.weights), flat(ref.weights)) < 1e-5,
+      `weights ${relNormError(flat(got.weights), flat(ref.weights))}`,
+    );
     for (let i = 1; i < got.slotValues.length; i++) {
-      assert.ok(relNormError(got.slotValues[i], ref.slotValues[i]) < 1e-4, `slot ${got.slotNames[i]}: ${relNormError(got.slotValues[i], ref.slotValues[i])}`);
+      assert.ok(
+        relNormError(got.slotValues[i], ref.slotValues[i]) < 1e-4,
+        `slot ${got.slotNames[i]}: ${relNormError(got.slotValues[i], ref.slotValues[i])}`,
+      );
     }
-    got.losses.forEach((l, i) => assert.ok(Math.abs(l - ref.losses[i]) < 1e-4 * Math.abs(ref.losses[i]), `loss ${i}: ${l} vs ${ref.losses[i]}`));
-    got.regs.forEach((r, i) => assert.ok(Math.abs(r - ref.regs[i]) < 1e-5 * ref.regs[i], `reg ${i}: ${r} vs ${ref.regs[i]}`));
+    got.losses.forEach((l, i) =>
+      assert.ok(Math.abs(l - ref.losses[i]) < 1e-4 * Math.abs(ref.losses[i]), `loss ${i}: ${l} vs ${ref.losses[i]}`),
+    );
+    got.regs.forEach((r, i) =>
+      assert.ok(Math.abs(r - ref.regs[i]) < 1e-5 * ref.regs[i], `reg ${i}: ${r} vs ${ref.regs[i]}`),
+    );
     assert.ok(ref.regs[3] < ref.regs[0], 'L2 shrinks the weights');
   });
 });

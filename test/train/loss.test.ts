@@ -28,8 +28,8 @@ describe('pixelCrossEntropy', () => {
   });
 
   it('gives 0, not NaN, for an all-ignore batch', async () => {
-    const logits = tf.zeros([1, 2, 2, 3]) as tf.Tensor4D;
-    const labels = tf.fill([1, 2, 2], 255, 'int32') as tf.Tensor3D;
+    const logits: tf.Tensor4D = tf.zeros([1, 2, 2, 3]);
+    const labels: tf.Tensor3D = tf.fill([1, 2, 2], 255, 'int32');
     const loss = pixelCrossEntropy(logits, labels);
     assert.equal((await loss.data())[0], 0);
     tf.dispose([logits, labels, loss]);

@@ -28,7 +28,13 @@ describe('learning-rate finder', function () {
     const model = buildFcn8(config.model);
     const before = await Promise.all(model.getWeights().map((w) => w.data()));
     const tensors = tf.memory().numTensors;
-    const result = await findLearningRate(model, sceneSource(4, 2, H, W), { config, start: 1e-5, end: 1e-1, steps: 12, divergeFactor: 100 });
+    const result = await findLearningRate(model, sceneSource(4, 2, H, W), {
+      config,
+      start: 1e-5,
+      end: 1e-1,
+      steps: 12,
+      divergeFactor: 100,
+    });
     assert.equal(result.points.length, 12, `stopped early: ${result.stoppedEarly}`);
     assert.ok(Math.abs(result.points[0].lr - 1e-5) < 1e-12);
     assert.ok(Math.abs(result.points[11].lr - 1e-1) / 1e-1 < 1e-9);
@@ -46,7 +52,13 @@ describe('learning-rate finder', function () {
   it('stops when the loss diverges at a far too high rate', async () => {
     const config = resolveTrainConfig('smoke', { model: { inputShape: [H, W] } });
     const model = buildFcn8(config.model);
-    const result = await findLearningRate(model, sceneSource(2, 2, H, W), { config, start: 1e-3, end: 1e4, steps: 40, divergeFactor: 1.5 });
+    const result = await findLearningRate(model, sceneSource(2, 2, H, W), {
+      config,
+      start: 1e-3,
+      end: 1e4,
+      steps: 40,
+      divergeFactor: 1.5,
+    });
     assert.ok(result.stoppedEarly, 'should stop before 1e4');
     assert.ok(result.points.length < 40);
     model.dispose();
@@ -74,6 +86,9 @@ describe('learning-rate finder', function () {
 
   it('rejects a sweep that does not grow', async () => {
     const config = resolveTrainConfig('smoke');
-    await assert.rejects(findLearningRate({} as tf.LayersModel, sceneSource(2, 2, H, W), { config, start: 1, end: 1e-3 }), ConfigError);
+    await assert.rejects(
+      findLearningRate({} as tf.LayersModel, sceneSource(2, 2, H, W), { config, start: 1, end: 1e-3 }),
+      ConfigError,
+    );
   });
 });

@@ -20,7 +20,11 @@ describe('overfit one batch', function () {
   after(() => rmDir(dir));
 
   it('drives a batch of two road images to near-zero loss and says pass', async () => {
-    const config = resolveTrainConfig('smoke', { learningRate: 3e-3, batchSize: 2, model: { inputShape: [64, 96], widthMultiplier: 1 / 8, dropout: 0.5 } });
+    const config = resolveTrainConfig('smoke', {
+      learningRate: 3e-3,
+      batchSize: 2,
+      model: { inputShape: [64, 96], widthMultiplier: 1 / 8, dropout: 0.5 },
+    });
     const tensors = tf.memory().numTensors;
     const result = await overfitBatch(config, ds, { maxSteps: 250, targetLoss: 0.05 });
     assert.ok(result.passed, result.line);
@@ -28,7 +32,10 @@ describe('overfit one batch', function () {
     assert.ok(result.losses[result.steps - 1] <= 0.05);
     assert.ok(result.losses[0] > 0.3, `a fresh model starts near ln 2, got ${result.losses[0]}`);
     assert.deepEqual(result.ids, ['um_000000', 'umm_000000']);
-    assert.match(result.line, /^overfit-batch: pass: loss \d\.\d{4} -> 0\.0\d{3} <= 0\.05 in \d+ steps \(2 image\(s\) at 64x96/);
+    assert.match(
+      result.line,
+      /^overfit-batch: pass: loss \d\.\d{4} -> 0\.0\d{3} <= 0\.05 in \d+ steps \(2 image\(s\) at 64x96/,
+    );
     assert.equal(tf.memory().numTensors, tensors, 'tensor count after the check');
   });
 
@@ -37,6 +44,9 @@ describe('overfit one batch', function () {
     const result = await overfitBatch(config, ds, { maxSteps: 2, targetLoss: 1e-4 });
     assert.equal(result.passed, false);
     assert.equal(result.steps, 2);
-    assert.match(result.line, /^overfit-batch: fail: .* after 2 steps, target 0\.0001 .*check the labels \(`fcn data check`\)/);
+    assert.match(
+      result.line,
+      /^overfit-batch: fail: .* after 2 steps, target 0\.0001 .*check the labels \(`fcn data check`\)/,
+    );
   });
 });

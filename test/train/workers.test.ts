@@ -22,7 +22,7 @@ async function batchesOf(count: number, batchSize: number, voidImages: number[] 
   for await (const b of sceneSource(count, batchSize, H, W).epoch(0)) out.push(b);
   for (const i of voidImages) {
     const b = out[Math.floor(i / batchSize)];
-    b.labels.fill(IGNORE, (i % batchSize) * H * W, (i % batchSize + 1) * H * W);
+    b.labels.fill(IGNORE, (i % batchSize) * H * W, ((i % batchSize) + 1) * H * W);
   }
   return out;
 }
@@ -32,9 +32,18 @@ const adam: MakeOptimizer = (c) => adamOptimizer(c.learningRate);
 // Adam divides by the gradient's scale; SGD shows a gradient off by a factor.
 const sgd: MakeOptimizer = (c) => tf.train.sgd(c.learningRate);
 
-interface Trace { losses: number[]; regLosses: number[]; weights: Float32Array[] }
+interface Trace {
+  losses: number[];
+  regLosses: number[];
+  weights: Float32Array[];
+}
 
-async function finish(model: tf.LayersModel, optimizer: tf.Optimizer, losses: number[], regLosses: number[]): Promise<Trace> {
+async function finish(
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  losses: number[],
+  regLosses: number[],
+): Promise<Trace> {
   const weights = await Promise.all(trainableVariables(model).map((v) => v.data() as Promise<Float32Array>));
   model.dispose();
   optimizer.dispose();
@@ -89,10 +98,14 @@ function assertSameTraining(got: Trace, want: Trace, pixels: number): void {
   const lossTolerance = 2 * pixels * 2 ** -24;
   got.losses.forEach((l, i) => {
     assert.ok(Number.isFinite(l), `loss ${i} is ${l}`);
-    assert.ok(Math.abs(l - want.losses[i]) <= lossTolerance * Math.max(Math.abs(want.losses[i]), 1e-6),
-      `step ${i}: loss ${l} with 2 lanes, ${want.losses[i]} in one thread`);
-    assert.ok(Math.abs(got.regLosses[i] - want.regLosses[i]) <= 1e-5 * Math.max(want.regLosses[i], 1e-6),
-      `step ${i}: reg loss ${got.regLosses[i]} vs ${want.regLosses[i]}`);
+    assert.ok(
+      Math.abs(l - want.losses[i]) <= lossTolerance * Math.max(Math.abs(want.losses[i]), 1e-6),
+      `step ${i}: loss ${l} with 2 lanes, ${want.losses[i]} in one thread`,
+    );
+    assert.ok(
+      Math.abs(got.regLosses[i] - want.regLosses[i]) <= 1e-5 * Math.max(want.regLosses[i], 1e-6),
+      `step ${i}: reg loss ${got.regLosses[i]} vs ${want.regLosses[i]}`,
+    );
   });
   assert.equal(got.weights.length, want.weights.length);
   const flat = (ws: Float32Array[]) => Float32Array.from(ws.flatMap((w) => Array.from(w)));
@@ -100,8 +113,10 @@ function assertSameTraining(got: Trace, want: Trace, pixels: number): void {
   assert.ok(whole <= 1e-5, `all weights: relative error ${whole.toExponential(2)} after ${got.losses.length} steps`);
   const errors = got.weights.map((w, i) => relNormError(w, want.weights[i]));
   const worst = errors.indexOf(Math.max(...errors));
-  assert.ok(errors[worst] <= 1e-4,
-    `variable ${worst}: relative error ${errors[worst].toExponential(2)} after ${got.losses.length} steps`);
+  assert.ok(
+    errors[worst] <= 1e-4,
+    `variable ${worst}: relative error ${errors[worst].toExponential(2)} after ${got.losses.length} steps`,
+  );
 }
 
 describe('data-parallel training over worker threads', function () {
@@ -111,7 +126,8 @@ describe('data-parallel training over worker threads', function () {
   const plain = resolveTrainConfig('smoke', { model: { inputShape: [H, W], widthMultiplier: 1 / 16, dropout: 0 } });
   // Class weights change the loss divisor; l2 adds a loss that only one lane may count.
   const weighted = resolveTrainConfig('smoke', {
-    classWeights: [1, 3], model: { inputShape: [H, W], widthMultiplier: 1 / 16, dropout: 0, l2: 1e-3 },
+    classWeights: [1, 3],
+    model: { inputShape: [H, W], widthMultiplier: 1 / 16, dropout: 0, l2: 1e-3 },
   });
 
   describe('splitBatch', () => {
@@ -120,16 +136,27 @@ describe('data-parallel training over worker threads', function () {
     it('gives the main thread the smaller share and scales by valid pixels', async () => {
       const [batch] = await batchesOf(3, 3);
       const shards = splitBatch(batch, 2, IGNORE, null);
-      assert.deepEqual(shards.map((s) => [s.from, s.to]), [[0, 1], [1, 3]]);
-      assert.ok(Math.abs(shards[0].scale - 1 / 3) < 1e-12 && Math.abs(shards[1].scale - 2 / 3) < 1e-12,
-        `scales ${shards.map((s) => s.scale)}`);
+      assert.deepEqual(
+        shards.map((s) => [s.from, s.to]),
+        [
+          [0, 1],
+          [1, 3],
+        ],
+      );
+      assert.ok(
+        Math.abs(shards[0].scale - 1 / 3) < 1e-12 && Math.abs(shards[1].scale - 2 / 3) < 1e-12,
+        `scales ${shards.map((s) => s.scale).join(', ')}`,
+      );
     });
 
     it('uses fewer lanes than images allow, and scale 0 for an all-ignore shard', async () => {
       const [one] = await batchesOf(1, 1);
       assert.equal(splitBatch(one, 4, IGNORE, null).length, 1);
       const [batch] = await batchesOf(2, 2, [0, 1]);
-      assert.deepEqual(splitBatch(batch, 2, IGNORE, null).map((s) => s.scale), [0, 0]);
+      assert.deepEqual(
+        splitBatch(batch, 2, IGNORE, null).map((s) => s.scale),
+        [0, 0],
+      );
     });
   });
 
@@ -163,7 +190,10 @@ describe('data-parallel training over worker threads', function () {
     });
   });
 
-  for (const [name, config] of [['no class weights', plain], ['class weights and l2', weighted]] as const) {
+  for (const [name, config] of [
+    ['no class weights', plain],
+    ['class weights and l2', weighted],
+  ] as const) {
     it(`2 lanes train as one thread on whole batches (${name}, batch 2, 3 steps)`, async () => {
       const batches = await batchesOf(4, 2);
       assertSameTraining(await parallel(config, batches, 3), await single(config, batches, 3), 2 * H * W);
@@ -203,7 +233,7 @@ describe('data-parallel training over worker threads', function () {
       await dp.close();
     }
     // Adam creates its slots on the first step; from then on the count must not move.
-    assert.deepEqual(counts.slice(1), Array(counts.length - 1).fill(counts[1]), `tensor counts ${counts}`);
+    assert.deepEqual(counts.slice(1), Array(counts.length - 1).fill(counts[1]), `tensor counts ${counts.join(', ')}`);
     model.dispose();
     optimizer.dispose();
   });
@@ -217,14 +247,21 @@ describe('data-parallel training over worker threads', function () {
       const model = buildFcn8(plain.model);
       const optimizer = adamOptimizer(plain.learningRate);
       const dp = await createDataParallelStepper({
-        model, optimizer, config: plain, workers: 2, ignoreIndex: IGNORE, injectFault: { worker: 1, step: 1, kind },
+        model,
+        optimizer,
+        config: plain,
+        workers: 2,
+        ignoreIndex: IGNORE,
+        injectFault: { worker: 1, step: 1, kind },
       });
       const batches = await batchesOf(2, 2);
       try {
         await dp.stepper(batches[0], 0);
         const before = tf.memory().numTensors;
-        const failed = (err: unknown) => err instanceof WorkerError &&
-          /worker 1 of 1 failed at step 1: /.test(err.message) && reason.test(err.message);
+        const failed = (err: unknown) =>
+          err instanceof WorkerError &&
+          /worker 1 of 1 failed at step 1: /.test(err.message) &&
+          reason.test(err.message);
         await assert.rejects(dp.stepper(batches[0], 1), failed);
         await assert.rejects(dp.stepper(batches[0], 2), failed);
         assert.equal(tf.memory().numTensors, before, 'a failed step leaves no tensor behind');
@@ -241,8 +278,10 @@ describe('data-parallel training over worker threads', function () {
     const optimizer = adamOptimizer(plain.learningRate);
     const dp = await createDataParallelStepper({ model, optimizer, config: plain, workers: 2, ignoreIndex: IGNORE });
     const [batch] = await batchesOf(2, 2);
-    const outcome = assert.rejects(dp.stepper(batch, 0),
-      (err: unknown) => err instanceof WorkerError && /worker 1 was closed at step 0/.test(err.message));
+    const outcome = assert.rejects(
+      dp.stepper(batch, 0),
+      (err: unknown) => err instanceof WorkerError && /worker 1 was closed at step 0/.test(err.message),
+    );
     await dp.close();
     await outcome;
     model.dispose();
@@ -256,7 +295,8 @@ describe('data-parallel training over worker threads', function () {
     try {
       await assert.rejects(
         createDataParallelStepper({ model, optimizer, config: plain, workers: 2, ignoreIndex: IGNORE }),
-        /wasm backend only; the active one is cpu\. Set workers: 1/);
+        /wasm backend only; the active one is cpu\. Set workers: 1/,
+      );
     } finally {
       model.dispose();
       optimizer.dispose();
@@ -269,7 +309,8 @@ describe('data-parallel training over worker threads', function () {
     const optimizer = adamOptimizer(plain.learningRate);
     await assert.rejects(
       createDataParallelStepper({ model, optimizer, config: plain, workers: 2, ignoreIndex: IGNORE }),
-      /the worker's model built from config.model has variables \[3x3x3x4, 4, .*\], the model to train has \[3x3x3x8, 8, /);
+      /the worker's model built from config.model has variables \[3x3x3x4, 4, .*\], the model to train has \[3x3x3x8, 8, /,
+    );
     model.dispose();
     optimizer.dispose();
   });

@@ -68,7 +68,10 @@ async function serve(): Promise<Served> {
 }
 
 async function exists(file: string): Promise<boolean> {
-  return fsp.stat(file).then(() => true, () => false);
+  return fsp.stat(file).then(
+    () => true,
+    () => false,
+  );
 }
 
 describe('downloadFile', () => {
@@ -103,13 +106,18 @@ describe('downloadFile', () => {
   it('a download cut half way keeps its bytes, resumes on the next run and is checked against its SHA-256', async () => {
     const dest = path.join(dir, 'weights.h5');
     const opts = { sha256: BODY_SHA, size: BODY.length, progress: false };
-    await assert.rejects(downloadFile(`${srv.base}/cut`, dest, opts),
-      (err: unknown) => err instanceof DownloadError && /connection closed|terminated|socket/i.test(err.message));
+    await assert.rejects(
+      downloadFile(`${srv.base}/cut`, dest, opts),
+      (err: unknown) => err instanceof DownloadError && /connection closed|terminated|socket/i.test(err.message),
+    );
     const kept = (await fsp.stat(`${dest}.part`)).size;
     assert.ok(kept > 0 && kept < BODY.length, `the .part keeps the ${kept} bytes that arrived`);
     assert.equal(await exists(dest), false);
     await downloadFile(`${srv.base}/cut`, dest, opts);
-    assert.deepEqual(srv.requests.map((r) => r.range), ['', `bytes=${kept}-`]);
+    assert.deepEqual(
+      srv.requests.map((r) => r.range),
+      ['', `bytes=${kept}-`],
+    );
     assert.equal(await sha256File(dest), BODY_SHA);
     assert.equal(await exists(`${dest}.part`), false);
   });
@@ -127,7 +135,8 @@ describe('downloadFile', () => {
     const dest = path.join(dir, 'w.bin');
     await assert.rejects(
       downloadFile(`${srv.base}/html`, dest, { progress: false }),
-      (err: unknown) => err instanceof DownloadError && /HTML page/.test(err.message) && err.message.includes('/html'));
+      (err: unknown) => err instanceof DownloadError && /HTML page/.test(err.message) && err.message.includes('/html'),
+    );
     assert.equal(await exists(dest), false);
   });
 
@@ -143,7 +152,8 @@ describe('downloadFile', () => {
     const wrong = '0'.repeat(64);
     await assert.rejects(
       downloadFile(`${srv.base}/file`, dest, { sha256: wrong, progress: false }),
-      new RegExp(`sha256 mismatch: got ${BODY_SHA}, expected ${wrong}`));
+      new RegExp(`sha256 mismatch: got ${BODY_SHA}, expected ${wrong}`),
+    );
     assert.equal(await exists(dest), false);
     assert.equal(await exists(`${dest}.part`), false);
   });
@@ -152,7 +162,8 @@ describe('downloadFile', () => {
     const dest = path.join(dir, 'w.bin');
     await assert.rejects(
       downloadFile(`${srv.base}/file`, dest, { size: BODY.length + 5, progress: false }),
-      new RegExp(`got ${BODY.length} bytes, expected ${BODY.length + 5}`));
+      new RegExp(`got ${BODY.length} bytes, expected ${BODY.length + 5}`),
+    );
     assert.equal(await exists(dest), false);
   });
 
@@ -160,9 +171,14 @@ describe('downloadFile', () => {
     const dest = path.join(dir, 'w.bin');
     const dead = `http://127.0.0.1:${await closedPort()}/file`;
     await downloadFile(`${srv.base}/missing`, dest, {
-      mirrors: [dead, `${srv.base}/html`, `${srv.base}/file`], sha256: BODY_SHA, progress: false,
+      mirrors: [dead, `${srv.base}/html`, `${srv.base}/file`],
+      sha256: BODY_SHA,
+      progress: false,
     });
-    assert.deepEqual(srv.requests.map((r) => r.path), ['/missing', '/html', '/file']);
+    assert.deepEqual(
+      srv.requests.map((r) => r.path),
+      ['/missing', '/html', '/file'],
+    );
     assert.ok((await fsp.readFile(dest)).equals(BODY));
   });
 
@@ -178,7 +194,8 @@ describe('downloadFile', () => {
         for (const u of urls) assert.match(err.message, new RegExp(`${u.replace(/\./g, '\\.')}: .*ECONNREFUSED`));
         assert.ok(err.message.includes(`save it as ${path.resolve(dest)} (expected 1234 bytes)`), err.message);
         return true;
-      });
+      },
+    );
   });
 });
 
@@ -194,9 +211,11 @@ describe('sha256File / checkFreeSpace', () => {
     }
   });
 
-  it('checkFreeSpace passes for 1 byte and throws DownloadError for an impossible size', async () => {
-    await checkFreeSpace(os.tmpdir(), 1);
-    await assert.rejects(checkFreeSpace(os.tmpdir(), Number.MAX_SAFE_INTEGER), (err: unknown) =>
-      err instanceof DownloadError && /free but needs/.test(err.message));
+  it('checkFreeSpace passes for 1 byte and throws DownloadError for an impossible size', () => {
+    checkFreeSpace(os.tmpdir(), 1);
+    assert.throws(
+      () => checkFreeSpace(os.tmpdir(), Number.MAX_SAFE_INTEGER),
+      (err: unknown) => err instanceof DownloadError && /free but needs/.test(err.message),
+    );
   });
 });

@@ -15,10 +15,13 @@ describe('chartPng (Plotly spec → PNG in headless Chromium)', function () {
     const saved = process.env.CHROMIUM_PATH;
     process.env.CHROMIUM_PATH = '/no/such/chromium';
     try {
-      await assert.rejects(launchChromium(), (err: Error) =>
-        err instanceof ChromiumMissingError && /apt-get install -y chromium/.test(err.message));
+      await assert.rejects(
+        launchChromium(),
+        (err: Error) => err instanceof ChromiumMissingError && /apt-get install -y chromium/.test(err.message),
+      );
     } finally {
-      if (saved === undefined) delete process.env.CHROMIUM_PATH; else process.env.CHROMIUM_PATH = saved;
+      if (saved === undefined) delete process.env.CHROMIUM_PATH;
+      else process.env.CHROMIUM_PATH = saved;
     }
   });
 
@@ -27,9 +30,14 @@ describe('chartPng (Plotly spec → PNG in headless Chromium)', function () {
       console.log('      skipped: Chromium is not installed (bash scripts/setup.sh --test installs it)');
       this.skip();
     }
-    const png = await chartPng(lossChart([
-      { epoch: 1, trainLoss: 0.6, valLoss: 0.7 }, { epoch: 2, trainLoss: 0.3, valLoss: 0.5 }, { epoch: 3, trainLoss: 0.2, valLoss: 0.45 },
-    ]), { width: 400, height: 300 });
+    const png = await chartPng(
+      lossChart([
+        { epoch: 1, trainLoss: 0.6, valLoss: 0.7 },
+        { epoch: 2, trainLoss: 0.3, valLoss: 0.5 },
+        { epoch: 3, trainLoss: 0.2, valLoss: 0.45 },
+      ]),
+      { width: 400, height: 300 },
+    );
     const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
     assert.deepEqual([info.width, info.height], [400, 300]);
     // Plotly's first two default colours: #1f77b4 (train) and #ff7f0e (validation).

@@ -12,7 +12,10 @@ describe('viz/curves', () => {
 
   it('lossChart: train and validation traces on epochs, validation only where it ran', () => {
     const fig = lossChart(history, { title: 'run 7' });
-    assert.deepEqual(fig.data.map((t) => t.name), ['train', 'validation']);
+    assert.deepEqual(
+      fig.data.map((t) => t.name),
+      ['train', 'validation'],
+    );
     assert.deepEqual(fig.data[0].x, [1, 2, 3]);
     assert.deepEqual(fig.data[0].y, [0.9, 0.6, 0.4]);
     assert.deepEqual(fig.data[1].x, [1, 3]);
@@ -23,7 +26,10 @@ describe('viz/curves', () => {
 
   it('lossChart: regularisation loss as a dashed third trace when recorded', () => {
     const fig = lossChart(history.map((h, i) => ({ ...h, regLoss: 0.1 / (i + 1) })));
-    assert.deepEqual(fig.data.map((t) => t.name), ['train', 'validation', 'regularisation']);
+    assert.deepEqual(
+      fig.data.map((t) => t.name),
+      ['train', 'validation', 'regularisation'],
+    );
     assert.deepEqual(fig.data[2].line, { dash: 'dash' });
     assert.deepEqual(fig.data[2].y, [0.1, 0.05, 0.1 / 3]);
     assert.equal(fig.data[0].line, undefined);
@@ -31,11 +37,19 @@ describe('viz/curves', () => {
 
   it('confusionHeatmap: rows divided by their ground-truth totals, absent rows null', () => {
     // gt 0: [3, 1, 0] -> [3/4, 1/4, 0]; gt 1: [0, 2, 0] -> [0, 1, 0]; gt 2 absent -> nulls
-    const cm = accumulateConfusion(createConfusionMatrix(3), Uint8Array.from([0, 0, 0, 0, 1, 1]), Uint8Array.from([0, 0, 0, 1, 1, 1]));
+    const cm = accumulateConfusion(
+      createConfusionMatrix(3),
+      Uint8Array.from([0, 0, 0, 0, 1, 1]),
+      Uint8Array.from([0, 0, 0, 1, 1, 1]),
+    );
     const fig = confusionHeatmap(cm, ['road', 'car', 'sky']);
     assert.equal(fig.data.length, 1);
     assert.equal(fig.data[0].type, 'heatmap');
-    assert.deepEqual(fig.data[0].z, [[3 / 4, 1 / 4, 0], [0, 1, 0], [null, null, null]]);
+    assert.deepEqual(fig.data[0].z, [
+      [3 / 4, 1 / 4, 0],
+      [0, 1, 0],
+      [null, null, null],
+    ]);
     assert.deepEqual(fig.data[0].x, ['road', 'car', 'sky']);
     assert.deepEqual(fig.data[0].y, ['road', 'car', 'sky']);
     assert.throws(() => confusionHeatmap(cm, ['road']), ConfigError);

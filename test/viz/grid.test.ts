@@ -17,7 +17,8 @@ async function decode(png: Buffer): Promise<RgbImage> {
   return { data: new Uint8Array(data), height: info.height, width: info.width };
 }
 
-const pixel = (img: RgbImage, y: number, x: number) => Array.from(img.data.subarray(3 * (y * img.width + x), 3 * (y * img.width + x) + 3));
+const pixel = (img: RgbImage, y: number, x: number) =>
+  Array.from(img.data.subarray(3 * (y * img.width + x), 3 * (y * img.width + x) + 3));
 
 describe('viz/png + viz/grid', () => {
   it('encodePng round-trips exact pixels', async () => {
@@ -41,8 +42,9 @@ describe('viz/png + viz/grid', () => {
 
   it('scales to cellWidth keeping the aspect, and uses fewer columns than asked for few images', async () => {
     // 10x20 -> 5x10 and 20x20 -> 10x10: cells 10 wide and 10 high, one row of 2 despite cols = 5.
-    const grid = await decode(await imageGrid([solid(10, 20, [10, 20, 30]), solid(20, 20, [40, 50, 60])], 5,
-      { cellWidth: 10, gap: 2 }));
+    const grid = await decode(
+      await imageGrid([solid(10, 20, [10, 20, 30]), solid(20, 20, [40, 50, 60])], 5, { cellWidth: 10, gap: 2 }),
+    );
     assert.deepEqual([grid.height, grid.width], [10, 22]);
     assert.deepEqual(pixel(grid, 2, 5), [10, 20, 30]);
     assert.deepEqual(pixel(grid, 8, 5), [255, 255, 255]); // below the short image: background
@@ -62,7 +64,8 @@ describe('viz/png + viz/grid', () => {
 
   it('legendStrip draws a swatch in each class colour and the names', async () => {
     const classes = [
-      { name: 'road', color: [128, 64, 128] as const }, { name: 'car & truck', color: [0, 0, 142] as const },
+      { name: 'road', color: [128, 64, 128] as const },
+      { name: 'car & truck', color: [0, 0, 142] as const },
       { name: 'sky', color: [70, 130, 180] as const },
     ];
     const strip = await legendStrip(classes, 400);

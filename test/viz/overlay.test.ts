@@ -7,15 +7,14 @@ import { ConfigError, DataError } from '../../src/util/errors';
 /** A 2x3 photo with a distinct colour per pixel. */
 function photo(): RgbImage {
   return {
-    height: 2, width: 3,
-    data: Uint8Array.from([
-      100, 50, 200, 10, 20, 30, 200, 100, 0,
-      0, 0, 0, 255, 255, 255, 40, 80, 120,
-    ]),
+    height: 2,
+    width: 3,
+    data: Uint8Array.from([100, 50, 200, 10, 20, 30, 200, 100, 0, 0, 0, 0, 255, 255, 255, 40, 80, 120]),
   };
 }
 
-const pixel = (img: RgbImage, y: number, x: number) => Array.from(img.data.subarray(3 * (y * img.width + x), 3 * (y * img.width + x) + 3));
+const pixel = (img: RgbImage, y: number, x: number) =>
+  Array.from(img.data.subarray(3 * (y * img.width + x), 3 * (y * img.width + x) + 3));
 
 describe('viz/overlay', () => {
   it('road: paints only road, green at alpha 0.5, and leaves ignore pixels as the photo', () => {
@@ -33,7 +32,9 @@ describe('viz/overlay', () => {
 
   it('multi-class: every class in its colour at alpha 0.5', () => {
     const palette = paletteFromClasses([
-      { name: 'red', color: [255, 0, 0] }, { name: 'green', color: [0, 255, 0] }, { name: 'blue', color: [0, 0, 255] },
+      { name: 'red', color: [255, 0, 0] },
+      { name: 'green', color: [0, 255, 0] },
+      { name: 'blue', color: [0, 0, 255] },
     ]);
     const labels = { height: 2, width: 3, data: Uint8Array.from([1, 0, 2, 255, 2, 1]) };
     const out = overlay(photo(), labels, palette);
@@ -64,8 +65,10 @@ describe('viz/overlay', () => {
 
   it('throws on a class without a palette entry, a bad alpha and a short image', () => {
     const labels = { height: 2, width: 3, data: Uint8Array.from([0, 0, 2, 0, 0, 0]) };
-    assert.throws(() => overlay(photo(), labels, ROAD_PALETTE),
-      (e: unknown) => e instanceof DataError && /label 2 has no palette entry/.test(e.message));
+    assert.throws(
+      () => overlay(photo(), labels, ROAD_PALETTE),
+      (e: unknown) => e instanceof DataError && /label 2 has no palette entry/.test(e.message),
+    );
     assert.throws(() => overlay(photo(), labels, ROAD_PALETTE, { alpha: 1.5 }), ConfigError);
     assert.throws(() => overlay({ height: 2, width: 3, data: new Uint8Array(5) }, labels, ROAD_PALETTE), DataError);
   });

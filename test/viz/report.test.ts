@@ -17,9 +17,16 @@ import { REPORT_FILES, ioUPolicy, writeEvalReport } from '../../src/viz/report';
 import { rmDir, tmpDir, useBackend } from '../helpers';
 
 const CHROMIUM = '/usr/bin/chromium';
-const CLASSES = [{ name: 'not road', color: [255, 0, 0] as const }, { name: 'road', color: [255, 0, 255] as const }];
+const CLASSES = [
+  { name: 'not road', color: [255, 0, 0] as const },
+  { name: 'road', color: [255, 0, 255] as const },
+];
 const METRICS = {
-  totalPixels: 10, pixelAccuracy: 0.8, meanIoU: 0.5, classesInMean: 1, frequencyWeightedIoU: 0.4,
+  totalPixels: 10,
+  pixelAccuracy: 0.8,
+  meanIoU: 0.5,
+  classesInMean: 1,
+  frequencyWeightedIoU: 0.4,
   classes: [
     { name: 'road <b>', iou: 0.5, precision: 0.6, recall: 0.7, gtPixels: 10 },
     { name: 'sky', iou: null, precision: null, recall: null, gtPixels: 0 },
@@ -37,10 +44,20 @@ describe('error analysis report', function () {
 
   it('errorMap: right pixels keep the photo, wrong ones go red, ignored ones grey', () => {
     const image = { data: Uint8Array.from([100, 100, 100, 100, 100, 100, 100, 100, 100]), height: 1, width: 3 };
-    const map = errorMap(image, { data: Uint8Array.from([1, 1, 255]), height: 1, width: 3 }, { data: Uint8Array.from([1, 0, 0]), height: 1, width: 3 });
+    const map = errorMap(
+      image,
+      { data: Uint8Array.from([1, 1, 255]), height: 1, width: 3 },
+      { data: Uint8Array.from([1, 0, 0]), height: 1, width: 3 },
+    );
     // 0.3 * 100 + 0.7 * 255 = 208.5 -> 209; 0.3 * 100 + 0.7 * 0 = 30; 0.3 * 100 + 0.7 * 128 = 119.6 -> 120.
     assert.deepEqual(Array.from(map.data), [100, 100, 100, 209, 30, 30, 120, 120, 120]);
-    assert.deepEqual([ERROR_COLOR, IGNORED_COLOR], [[255, 0, 0], [128, 128, 128]]);
+    assert.deepEqual(
+      [ERROR_COLOR, IGNORED_COLOR],
+      [
+        [255, 0, 0],
+        [128, 128, 128],
+      ],
+    );
   });
 
   it('errorGrid: four cells per sample side by side, a row per sample, a legend under them', async () => {
@@ -53,10 +70,11 @@ describe('error analysis report', function () {
     const png = await errorGrid([row('a'), row('b')], CLASSES, { cellWidth: 32 });
     const meta = await sharp(png).metadata();
     assert.equal(meta.width, 4 * 32 + 3 * 4); // 4 cells and 3 gaps of 4 px
-    assert.ok(meta.height! > 2 * 16 + 4, `two rows of 16 px plus a legend; got ${meta.height}`);
+    assert.ok(meta.height > 2 * 16 + 4, `two rows of 16 px plus a legend; got ${meta.height}`);
     // Row 1, cell 4 (error map): every pixel is wrong, so red over the photo: 0.3 * 90 + 0.7 * 255 = 205.5 -> 206.
     const { data, info } = await sharp(png).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-    const at = (x: number, y: number) => Array.from(data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3));
+    const at = (x: number, y: number) =>
+      Array.from(data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3));
     assert.deepEqual(at(3 * 36 + 10, 5), [206, 27, 27]);
     assert.deepEqual(at(10, 5), [90, 90, 90]);
   });
@@ -64,7 +82,10 @@ describe('error analysis report', function () {
   it('writeEvalReport: IoU table with the policy, escaped names, worst.png beside the page', () => {
     const out = path.join(dir, 'plain');
     const written = writeEvalReport(out, {
-      title: 'run <x>', metrics: METRICS, confusion: { numClasses: 2, counts: [8, 2, 0, 0] }, ignoreIndex: 255,
+      title: 'run <x>',
+      metrics: METRICS,
+      confusion: { numClasses: 2, counts: [8, 2, 0, 0] },
+      ignoreIndex: 255,
       worst: { png: Buffer.from('png'), by: 'iou', samples: [{ id: 'um_000001', loss: 0.5, meanIoU: 0.25 }] },
     });
     assert.equal(written.html, path.join(out, REPORT_FILES.html));
@@ -81,8 +102,16 @@ describe('error analysis report', function () {
   });
 
   it('writeEvalReport refuses metrics and a confusion matrix of different class counts', () => {
-    assert.throws(() => writeEvalReport(path.join(dir, 'bad'), { title: 't', metrics: METRICS, confusion: { numClasses: 3, counts: new Array(9).fill(1) }, ignoreIndex: 255 }),
-      /the metrics have 2 classes but the confusion matrix 3/);
+    assert.throws(
+      () =>
+        writeEvalReport(path.join(dir, 'bad'), {
+          title: 't',
+          metrics: METRICS,
+          confusion: { numClasses: 3, counts: new Array(9).fill(1) },
+          ignoreIndex: 255,
+        }),
+      /the metrics have 2 classes but the confusion matrix 3/,
+    );
   });
 
   describe('writeRunReport on a run folder, opened in headless Chromium', () => {
@@ -97,7 +126,12 @@ describe('error analysis report', function () {
       const config = resolveTrainConfig('smoke', { batchSize: 2, valFraction: 0.5, model: { inputShape: [64, 96] } });
       const model = buildFcn8(config.model);
       const optimizer = tf.train.adam(config.learningRate);
-      await saveCheckpoint(runDir, model, optimizer, { epoch: 1, step: 1, batchInEpoch: 0, partial: { lossSum: 0, regSum: 0, batches: 0 } });
+      await saveCheckpoint(runDir, model, optimizer, {
+        epoch: 1,
+        step: 1,
+        batchInEpoch: 0,
+        partial: { lossSum: 0, regSum: 0, batches: 0 },
+      });
       writeJson(path.join(runDir, RUN_FILES.config), config);
       writeJson(path.join(runDir, RUN_FILES.dataset), { name: ds.name, dir: ds.dir, classes: ds.classes });
       model.dispose();
@@ -125,7 +159,9 @@ describe('error analysis report', function () {
       try {
         const page = await browser.newPage();
         const requests: string[] = [];
-        page.on('request', (r) => { if (!r.url().startsWith('file:')) requests.push(r.url()); });
+        page.on('request', (r) => {
+          if (!r.url().startsWith('file:')) requests.push(r.url());
+        });
         await page.goto(pathToFileURL(report.html).href, { waitUntil: 'load' });
         await page.waitForSelector('#confusion.js-plotly-plot .main-svg', { timeout: 30_000 });
         const drawn = await page.evaluate(() => {

@@ -15,15 +15,22 @@ const FPS_WINDOW = 20;
 
 /** The page's state, also read by the browser test and handy in the console. */
 const segmenter = (window.fcnSegmenter = {
-  frames: 0, fps: null, latencyMs: null, loadMs: null, backend: null, backendLabel: null,
-  size: null, last: null, error: null,
+  frames: 0,
+  fps: null,
+  latencyMs: null,
+  loadMs: null,
+  backend: null,
+  backendLabel: null,
+  size: null,
+  last: null,
+  error: null,
 });
 
-let model = null;
+let layersModel = null;
 let info = null;
-let generation = 0;  // bumped when the source changes, which ends the previous frame loop
+let generation = 0; // bumped when the source changes, which ends the previous frame loop
 let frameTimes = [];
-let current = null;  // { el, width, height, moving }
+let current = null; // { el, width, height, moving }
 const inputCanvas = document.createElement('canvas');
 const inputCtx = inputCanvas.getContext('2d', { willReadFrequently: true });
 const maskCanvas = document.createElement('canvas');
@@ -107,7 +114,7 @@ async function segment(el, width, height) {
   const ids = tf.tidy(() => {
     // The preprocessing of src/model/preprocess.ts: RGB to BGR, minus the ImageNet means.
     const bgr = tf.browser.fromPixels(pixels).reverse(-1).toFloat().sub(tf.tensor1d(info.preprocessing.meanBGR));
-    return model.predict(bgr.expandDims(0)).argMax(-1).squeeze([0]);
+    return layersModel.predict(bgr.expandDims(0)).argMax(-1).squeeze([0]);
   });
   const labels = await ids.data();
   ids.dispose();
@@ -218,7 +225,10 @@ function wireControls() {
     }
   });
   const drop = $('drop');
-  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
   drop.addEventListener('drop', (e) => {
     e.preventDefault();
@@ -233,13 +243,15 @@ async function main() {
   segmenter.backend = await useBackend($('backend').value);
   segmenter.backendLabel = await describeBackend(segmenter.backend);
   const t0 = performance.now();
-  model = await tf.loadLayersModel('/model/model.json');
+  layersModel = await tf.loadLayersModel('/model/model.json');
   segmenter.loadMs = performance.now() - t0;
   fillLegend();
   fillSizes(info.inputShape[1] / info.inputShape[0]);
   wireControls();
-  const weights = info.weights ? `, weights ${(info.weights.bytes / 2 ** 20).toFixed(1)} MiB` +
-    `${info.weights.quantization ? ` (${info.weights.quantization})` : ''}` : '';
+  const weights = info.weights
+    ? `, weights ${(info.weights.bytes / 2 ** 20).toFixed(1)} MiB` +
+      `${info.weights.quantization ? ` (${info.weights.quantization})` : ''}`
+    : '';
   $('stats').textContent = `model loaded in ${segmenter.loadMs.toFixed(0)} ms${weights} · ${segmenter.backendLabel}`;
   if (params.get('source') === 'camera') await openCamera();
 }
