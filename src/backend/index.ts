@@ -6,6 +6,7 @@ import { registerDilatedConvGradient } from './dilated-conv-grad';
 import { registerReluGradient } from './relu-grad';
 import { registerWasmTrainingKernels } from './wasm-kernels';
 import { initWebgpuBackend, probeWebgpu } from './webgpu';
+import { forgetPackedWeights } from './xnnpack-cache';
 
 /**
  * Backend selection. Order: tfjs-node-gpu (CUDA), WebGPU on a real adapter,
@@ -120,6 +121,15 @@ export async function selectBackend(opts: SelectOptions = {}): Promise<SelectedB
   throw new BackendError(
     `no tfjs backend could be loaded: ${skipped.map((s) => `${s.choice}: ${s.reason}`).join('; ')}`,
   );
+}
+
+/**
+ * What the current backend must do before a training step rewrites `weights`
+ * (the training loop calls it and need not know why): wasm drops the copies
+ * XNNPACK packed from them, which would otherwise double the heap.
+ */
+export function beforeTrainingStep(weights: readonly tf.Tensor[]): void {
+  forgetPackedWeights(weights);
 }
 
 /**

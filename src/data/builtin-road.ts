@@ -92,11 +92,15 @@ interface Car {
 /** Draws one scene; everything random comes from `seed`. */
 export function renderRoadScene(seed: number, category: RoadCategory, height: number, width: number): RoadScene {
   const rng = createRng(seed);
-  const noiseSeed = mixSeed(seed, 7);
-  const image = new Uint8Array(height * width * 3);
-  const label = new Uint8Array(height * width);
-  const lane = new Uint8Array(height * width);
+  // The plan draws from rng first, then the cars and the border band: the order every built-in set was made in.
+  const plan = sampleScene(rng, category, height, width);
+  return drawScene(plan, rng, seed, category, height, width);
+}
 
+/** Everything random about a scene but its cars and border band: camera, road geometry, materials, light. */
+type ScenePlan = ReturnType<typeof sampleScene>;
+
+function sampleScene(rng: Rng, category: RoadCategory, height: number, width: number) {
   // Camera: focal ~ KITTI's 721 px at 1242 wide; horizon varies with pitch.
   const focal = width * uniform(rng, 0.55, 0.65);
   const cx = width / 2 + uniform(rng, -20, 20);
@@ -152,8 +156,94 @@ export function renderRoadScene(seed: number, category: RoadCategory, height: nu
   const brightness = uniform(rng, 0.65, 1.3);
   const tint = [uniform(rng, 0.9, 1.1), uniform(rng, 0.9, 1.1), uniform(rng, 0.9, 1.1)];
   const noiseAmp = uniform(rng, 3, 9);
+  return {
+    focal,
+    cx,
+    horizon,
+    lanes,
+    centre,
+    halfWidth,
+    fork,
+    forkZ,
+    forkSide,
+    branchHalf,
+    branchCentre,
+    onBranch,
+    sidewalk,
+    wallGap,
+    voidFrom,
+    egoLaneIndex,
+    asphalt,
+    asphaltTint,
+    paving,
+    pavingTint,
+    tiles,
+    grass,
+    skyTop,
+    skyLow,
+    hazeDistance,
+    shadows,
+    shadowThreshold,
+    shadowStrength,
+    markings,
+    dashPhase,
+    segmentLength,
+    segmentPhase,
+    gain: [brightness * tint[0], brightness * tint[1], brightness * tint[2]],
+    noiseAmp,
+  };
+}
+
+/** Renders a plan: facades per column, then ground or sky per pixel, then the cars and the border band. */
+function drawScene(
+  plan: ScenePlan,
+  rng: Rng,
+  seed: number,
+  category: RoadCategory,
+  height: number,
+  width: number,
+): RoadScene {
+  const {
+    focal,
+    cx,
+    horizon,
+    lanes,
+    centre,
+    halfWidth,
+    fork,
+    forkZ,
+    forkSide,
+    branchHalf,
+    branchCentre,
+    onBranch,
+    sidewalk,
+    wallGap,
+    voidFrom,
+    egoLaneIndex,
+    asphalt,
+    asphaltTint,
+    paving,
+    pavingTint,
+    tiles,
+    grass,
+    skyTop,
+    skyLow,
+    hazeDistance,
+    shadows,
+    shadowThreshold,
+    shadowStrength,
+    markings,
+    dashPhase,
+    segmentLength,
+    segmentPhase,
+    gain,
+    noiseAmp,
+  } = plan;
+  const noiseSeed = mixSeed(seed, 7);
+  const image = new Uint8Array(height * width * 3);
+  const label = new Uint8Array(height * width);
+  const lane = new Uint8Array(height * width);
   let noiseState = mixSeed(seed, 99) | 1;
-  const gain = [brightness * tint[0], brightness * tint[1], brightness * tint[2]];
   const channel = (v: number, c: number): number => {
     noiseState ^= noiseState << 13;
     noiseState ^= noiseState >>> 17;

@@ -1,5 +1,6 @@
 import { promises as fsp } from 'node:fs';
 import { DataError } from '../util/errors';
+import { loadRgbImage } from './png';
 import { IGNORE_INDEX, type LabelMap, type SampleRef, type SegDataset, type Split } from './types';
 
 /**
@@ -49,6 +50,7 @@ export function makeLoader(parts: LoaderParts): DatasetLoader {
     async decodeLabel(labelPath) {
       return (await parts.decodeLabelChecked(labelPath)).label;
     },
+    loadImage: loadRgbImage,
   };
 }
 

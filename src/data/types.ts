@@ -64,4 +64,6 @@ export interface SegDataset {
   samples(split: Split): Promise<SampleRef[]>;
   /** Decodes a label file of this dataset into class ids. */
   decodeLabel(labelPath: string): Promise<LabelMap>;
+  /** Decodes an image of this dataset (a SampleRef's imagePath) into RGB at its own size. */
+  loadImage(imagePath: string): Promise<RgbImage>;
 }

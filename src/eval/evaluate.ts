@@ -1,5 +1,4 @@
 import type * as tf from '@tensorflow/tfjs';
-import { loadRgbImage } from '../data/png';
 import { DATASETS } from '../data/registry';
 import { IGNORE_INDEX, type Batch, type SampleRef, type SegDataset } from '../data/types';
 import { predict } from '../infer/predict';
@@ -144,7 +143,7 @@ export async function evaluateSamples(
   let done = 0;
   for (const s of samples) {
     if (!s.labelPath) continue;
-    const [image, label] = await Promise.all([loadRgbImage(s.imagePath), ds.decodeLabel(s.labelPath)]);
+    const [image, label] = await Promise.all([ds.loadImage(s.imagePath), ds.decodeLabel(s.labelPath)]);
     const pred = await predict(model, image, { inputShape: opts.inputShape });
     accumulateConfusion(cm, label.data, pred.labels.data, opts.ignoreIndex);
     if (curve && roadClass !== null) {

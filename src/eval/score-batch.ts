@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/types';
 import { pixelCrossEntropy } from '../model/loss';
-import { preprocessImages } from '../model/preprocess';
+import { batchTensors } from '../model/preprocess';
 
 export interface BatchScores {
   /** Argmax class per pixel, [B, H, W]. */
@@ -25,9 +25,8 @@ export async function scoreBatch(
 ): Promise<BatchScores> {
   const n = batch.ids.length;
   const out = tf.tidy(() => {
-    const x = preprocessImages(batch.images, n, batch.height, batch.width);
+    const { x, y } = batchTensors(batch);
     const logits = model.predict(x) as tf.Tensor4D; // [B, H, W, C]
-    const y = tf.tensor3d(Int32Array.from(batch.labels), [n, batch.height, batch.width], 'int32');
     const losses = tf.stack(
       Array.from({ length: n }, (_, i) => pixelCrossEntropy(logits.slice([i], [1]), y.slice([i], [1]), ignoreIndex)),
     );

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { Batch } from '../data/types';
 
 /**
  * The input transform Keras's VGG16 ImageNet weights expect ("caffe" mode):
@@ -24,4 +25,12 @@ export function preprocessImages(rgb: Uint8Array, batch: number, height: number,
     out[j + 2] = rgb[j] - mr;
   }
   return tf.tensor4d(out, [batch, height, width, 3]);
+}
+
+/** The model's input and the int32 labels the loss takes, for training and validation alike. */
+export function batchTensors(batch: Batch): { x: tf.Tensor4D; y: tf.Tensor3D } {
+  const n = batch.ids.length;
+  const x = preprocessImages(batch.images, n, batch.height, batch.width);
+  const y = tf.tensor3d(Int32Array.from(batch.labels), [n, batch.height, batch.width], 'int32');
+  return { x, y };
 }

@@ -39,7 +39,7 @@ export async function labelledGrid(ds: SegDataset, samples: readonly SampleRef[]
   const palette = paletteFor(ds.classes);
   const cells = await Promise.all(
     picked.map(async (s) => {
-      const [image, label] = await Promise.all([loadRgbImage(s.imagePath), ds.decodeLabel(s.labelPath as string)]);
+      const [image, label] = await Promise.all([ds.loadImage(s.imagePath), ds.decodeLabel(s.labelPath as string)]);
       return overlay(image, label, palette);
     }),
   );

@@ -36,4 +36,3 @@ export {
   type LiveFigure,
   type StatusLine,
 } from './display';
-export { rebuildIfStale } from './load';

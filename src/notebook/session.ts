@@ -20,7 +20,7 @@ import { resolveClassWeights } from '../train/class-weights';
 import { loadRun } from '../run/load-run';
 import { findLearningRate } from '../train/lr-find';
 import { lrFindChart } from '../viz/lr-find-chart';
-import { loadPretrainedIfPresent } from '../train/pretrained';
+import { loadPretrainedIfPresent, pretrainedPlan } from '../train/pretrained';
 import type { EpochLogs } from '../train/loop';
 import { FcnError } from '../util/errors';
 import { lossChart } from '../viz/curves';
@@ -247,14 +247,13 @@ export class NotebookSession {
     this.opts.log(lines.join('\n'));
     this.opts.log(`parameters: ${model.countParams().toLocaleString('en-US')}`);
     model.dispose();
-    const weights = defaultVgg16WeightsPath(path.join(PROJECT_ROOT, 'data', 'weights'));
-    this.opts.log(
-      !this.hp.pretrained
-        ? `weights: from scratch (pretrained: false${weights ? `; widthMultiplier: 1, pretrained: true starts from ${weights}` : ''})`
-        : !weights
-          ? 'weights: no VGG16 file in data/weights/; the encoder trains from scratch (get it with: npx fcn weights download)'
-          : `weights: the encoder starts from ${weights}`,
-    );
+    this.opts.log(`weights: ${pretrainedPlan(config, this.weightsChoice()).line}`);
+  }
+
+  /** Training's `weights`: the project's VGG16 file (undefined: not downloaded), or null with pretrained off. */
+  private weightsChoice(): string | null | undefined {
+    if (!this.hp.pretrained) return null;
+    return defaultVgg16WeightsPath(path.join(PROJECT_ROOT, 'data', 'weights')) ?? undefined;
   }
 
   /**
@@ -272,8 +271,7 @@ export class NotebookSession {
       config = await resolveClassWeights(config, ds, train, { progress: false });
     const model = buildFcn8(config.model);
     try {
-      const weights = defaultVgg16WeightsPath(path.join(PROJECT_ROOT, 'data', 'weights'));
-      if (this.hp.pretrained) await loadPretrainedIfPresent(model, config.model, weights ?? undefined, this.opts.log);
+      await loadPretrainedIfPresent(model, config.model, this.weightsChoice(), this.opts.log);
       const loader = new BatchLoader(ds, train, {
         inputShape: config.model.inputShape,
         batchSize: config.batchSize,
@@ -322,14 +320,12 @@ export class NotebookSession {
       this.opts.log('training: not retrained (raise epochs to train on; change another setting for a new run)');
       return;
     }
-    const weights = this.hp.pretrained ? defaultVgg16WeightsPath(path.join(PROJECT_ROOT, 'data', 'weights')) : null;
     writeRunSettings(this.runDir, this.hp);
     const result = await trainInNotebook({
       config: this.config,
       dataset: { name: ds.name, dir: ds.dir },
       runDir: this.runDir,
-      // pretrained without a file: undefined, and runTraining logs how to get it.
-      weights: this.hp.pretrained ? (weights ?? undefined) : null,
+      weights: this.weightsChoice(),
       makeDisplay: this.opts.makeDisplay,
       log: this.opts.log,
     });

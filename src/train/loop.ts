@@ -1,14 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from '../data/types';
 import { pixelCrossEntropy } from '../model/loss';
-import { preprocessImages } from '../model/preprocess';
+import { batchTensors } from '../model/preprocess';
 import { setDropoutStep } from '../model/step-dropout';
 import { evaluateBatches, type EvalResult } from '../eval/evaluate';
 import { DataError, FcnError, WorkerError } from '../util/errors';
 import { learningRateAt, lossClassWeights, type TrainConfig } from '../run/config';
 import type { TrainState } from '../run/checkpoint';
 import { addL2Gradients, l2Factors } from './l2-gradient';
-import { forgetPackedWeights } from '../backend/xnnpack-cache';
+import { beforeTrainingStep } from '../backend';
 
 /** Anything that yields the batches of an epoch (src/data BatchLoader). */
 export interface BatchSource {
@@ -62,14 +62,6 @@ export interface StopFlag {
 
 export class TrainingDivergedError extends FcnError {}
 
-/** Turns a data batch into the model's input and label tensors. */
-export function batchTensors(batch: Batch): { x: tf.Tensor4D; y: tf.Tensor3D } {
-  const n = batch.ids.length;
-  const x = preprocessImages(batch.images, n, batch.height, batch.width);
-  const y = tf.tensor3d(Int32Array.from(batch.labels), [n, batch.height, batch.width], 'int32');
-  return { x, y };
-}
-
 /** The variables a step trains, in a fixed order (Adam keys its slots by position). */
 export function trainableVariables(model: tf.LayersModel): tf.Variable[] {
   return model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -117,7 +109,7 @@ export async function lossGradients(
   const taped = withReg && l2 === null;
   setDropoutStep(model, opts.step);
   const vars = trainableVariables(model);
-  forgetPackedWeights(vars);
+  beforeTrainingStep(vars);
   const { x, y } = batchTensors(batch);
   let dataLoss: tf.Scalar | null = null;
   let regLoss: tf.Scalar | null = null;

@@ -372,7 +372,7 @@ describe('wasm training kernels', function () {
             filterShape: [3, 3, 2, 2],
           },
         ),
-      /NHWC.*got 'NCHW'.*transpose/,
+      /NHWC.*got "NCHW".*transpose/,
     );
     tf.dispose([x, dy]);
   });

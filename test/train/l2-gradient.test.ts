@@ -5,7 +5,8 @@ import { buildFcn8 } from '../../src/model/fcn8';
 import { resolveTrainConfig } from '../../src/run/config';
 import { l2Factors } from '../../src/train/l2-gradient';
 import { pixelCrossEntropy } from '../../src/model/loss';
-import { batchTensors, trainStep, trainableVariables } from '../../src/train/loop';
+import { batchTensors } from '../../src/model/preprocess';
+import { trainStep, trainableVariables } from '../../src/train/loop';
 import { relNormError, useBackend } from '../helpers';
 import { sceneSource } from './fixtures';
 
